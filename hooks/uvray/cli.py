@@ -1,0 +1,238 @@
+"""Command line: `uvray check|rules|explain`. Exit 0 clean, 1 failing findings, 2 usage or input error."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from uvray import __version__
+from uvray.findings import UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="uvray",
+        description="Find the uv/Ray settings that make Ray workers reinstall your project and die.",
+    )
+    parser.add_argument("--version", action="version", version=f"uvray {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check a repository (default: the current one)")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or directories to report on (default: the whole repository)",
+    )
+    check.add_argument("--format", choices=("text", "github", "json", "sarif"), default="text")
+    check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    check.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="only these rule codes or prefixes (comma-separated, repeatable)",
+    )
+    check.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="skip these rule codes or prefixes (comma-separated, repeatable)",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info", "never"),
+        default="warning",
+        help="lowest severity that makes the exit code 1 (default: warning)",
+    )
+    check.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when findings fail (input errors still exit 2)",
+    )
+    check.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Dockerfile build argument, as `docker build --build-arg`",
+    )
+    check.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that is the image")
+    check.add_argument(
+        "--config", metavar="FILE", help="config file (uvray.toml or pyproject.toml)"
+    )
+    check.add_argument("--no-config", action="store_true", help="ignore any config file")
+    check.add_argument("--show-source", dest="show_source", action="store_true", default=None)
+    check.add_argument("--no-show-source", dest="show_source", action="store_false")
+    check.add_argument(
+        "--quiet", "-q", action="store_true", help="print findings only: no source, no summary"
+    )
+
+    sub.add_parser("rules", help="list every rule")
+    explain = sub.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("code", metavar="CODE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    # pre-commit and plain use: `uvray Dockerfile` means `uvray check Dockerfile`.
+    if not args or (
+        args[0] not in ("check", "rules", "explain")
+        and args[0] not in ("-h", "--help", "--version")
+    ):
+        args = ["check", *args]
+    parser = _parser()
+    ns = parser.parse_args(args)
+    try:
+        if ns.command == "rules":
+            return _rules()
+        if ns.command == "explain":
+            return _explain(ns.code)
+        return _check(ns)
+    except UsageError as exc:
+        print(f"uvray: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:  # `uvray ... | head`
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+def _rules() -> int:
+    from uvray.rules.registry import all_rules, retired
+
+    rules = all_rules()
+    width = max(len(m.name) for m in rules.values())
+    for code in sorted(rules):
+        meta = rules[code]
+        print(f"{code}  {meta.name:<{width}}  {meta.severity.label:<7}  {meta.summary}")
+    for code, old in sorted(retired().items()):
+        print(f"{code}  {old.name:<{width}}  retired  {old.reason}")
+    return EXIT_OK
+
+
+def _explain(code: str) -> int:
+    from uvray.rules.registry import all_rules, retired
+
+    code = code.strip().upper()
+    rules = all_rules()
+    if code in rules:
+        meta = rules[code]
+        print(render_doc(meta), end="")
+        return EXIT_OK
+    gone = retired().get(code)
+    if gone is not None:
+        print(f"# {gone.code} {gone.name}\n\nThis code is {gone.reason}. It will not be reused.")
+        return EXIT_OK
+    raise UsageError(f"unknown rule code {code!r} (see `uvray rules`)")
+
+
+def render_doc(meta) -> str:
+    """The rule's page, as committed under docs/rules/ and printed by `uvray explain`."""
+    fix = {"safe": "safe", "guarded": "guarded (with --unsafe-fixes)"}.get(meta.fix or "", "none")
+    header = (
+        f"# {meta.code} {meta.name}\n\n"
+        f"- **Severity:** {meta.severity.label}\n"
+        f"- **Summary:** {meta.summary}\n"
+        f"- **Autofix:** {fix}\n\n"
+    )
+    return header + meta.doc.rstrip() + "\n"
+
+
+def _split_codes(values: list[str]) -> list[str]:
+    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+
+
+def _check(ns: argparse.Namespace) -> int:
+    from uvray import config as config_mod
+    from uvray import discover, engine
+    from uvray.rules.registry import all_rules, rule_modules
+
+    modules = rule_modules()
+    rules = all_rules()
+    known = set(rules)
+    start = ns.paths[0] if ns.paths else os.getcwd()
+    root = discover.find_root(start if os.path.exists(start) else os.getcwd())
+
+    if ns.config and ns.no_config:
+        raise UsageError("--config and --no-config exclude each other")
+    if ns.config:
+        source, table = config_mod.from_file(ns.config)
+    elif ns.no_config:
+        source, table = None, {}
+    else:
+        found = config_mod.find_config(root)
+        source, table = found if found else (None, {})
+    config = config_mod.build(table, source, known)
+    if ns.select:
+        config.select = config_mod.codes_list(_split_codes(ns.select), "--select", known)
+    if ns.ignore:
+        config.ignore = config.ignore + config_mod.codes_list(
+            _split_codes(ns.ignore), "--ignore", known
+        )
+    for item in ns.build_arg:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise UsageError(f"--build-arg {item!r}: expected KEY=VALUE")
+        config.build_args[key] = value
+    if ns.target:
+        config.target = ns.target
+
+    scope, target_errors = engine.resolve_targets(root, ns.paths)
+    report = engine.run(root, scope, config, rules, modules)
+    report.errors = target_errors + report.errors
+    text = _render(report, ns)
+    _emit(text, ns.output)
+    if report.errors:
+        return EXIT_ERROR
+    if ns.exit_zero:
+        return EXIT_OK
+    return EXIT_FINDINGS if engine.failing(report.findings, ns.fail_on) else EXIT_OK
+
+
+def _render(report, ns: argparse.Namespace) -> str:
+    if ns.format == "json":
+        from uvray.report import json_
+
+        return json_.render(report)
+    if ns.format == "sarif":
+        from uvray.report import sarif
+
+        return sarif.render(report)
+    if ns.format == "github":
+        from uvray.report import github
+
+        return github.render(report)
+    from uvray.report import text
+
+    to_tty = ns.output is None and sys.stdout.isatty()
+    color = to_tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    show_source = ns.show_source if ns.show_source is not None else not ns.quiet
+    return text.render(report, show_source=show_source, color=color, quiet=ns.quiet)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(output))
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".uvray-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,437 @@
+"""Recognisers: shell words → uv invocations, `ray job submit`, `ray start`, and uv version pins.
+
+One recogniser for every place a command can appear (Dockerfile RUN/CMD/ENTRYPOINT, workflow
+`run:`, KubeRay entrypoints, `ray job submit -- <cmd>`), so a rule never matches text itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+from uvray.findings import Location
+from uvray.readers.shell import Lookup, split_commands
+
+# Options of uv (any subcommand) that take a value; everything else starting with '-' is a flag.
+_UV_VALUE_OPTIONS = {
+    "python", "p", "project", "directory", "extra", "group", "no-group", "only-group", "package",
+    "with", "with-requirements", "with-editable", "index", "index-url", "i", "extra-index-url",
+    "find-links", "f", "link-mode", "config-file", "cache-dir", "env-file", "no-binary-package",
+    "no-build-package", "prerelease", "resolution", "exclude-newer", "exclude-newer-package",
+    "index-strategy", "keyring-provider", "python-platform", "python-version", "refresh-package",
+    "reinstall-package", "upgrade-package", "P", "color", "output-format", "no-install-package",
+    "script", "config-setting", "C", "fork-strategy", "allow-insecure-host", "python-preference",
+    "editable", "e", "requirements", "r", "constraints", "constraint", "c", "overrides",
+    "override", "output-file", "o", "target", "prefix", "build-constraints", "b", "default-index",
+    "torch-backend", "prompt", "emit-index-annotation", "format", "from", "only-binary",
+    "no-binary", "build-constraint", "excludes", "exclude", "all-packages-except", "lock-timeout",
+    "check-url", "directory-reference", "cache-key", "install-dir", "bin-dir", "env", "dependency",
+    "no-emit-package", "seed-package", "extra-build-dependencies", "group-by", "bounds",
+}  # fmt: skip
+_UV_GLOBAL_FLAGS_WITH_VALUE = {
+    "directory",
+    "project",
+    "cache-dir",
+    "config-file",
+    "color",
+    "python",
+}
+_SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
+_WRAPPERS_SIMPLE = {
+    "exec",
+    "nohup",
+    "time",
+    "command",
+    "builtin",
+    "stdbuf",
+    "setsid",
+    "tini",
+    "dumb-init",
+    "gosu",
+    "su-exec",
+    "chpst",
+}
+_VERSION = re.compile(r"^v?(\d+(?:\.\d+){1,3}(?:[a-z]+\d*)?)")
+_INSTALLER_URL = re.compile(
+    r"astral\.sh/uv/(?:(?P<v1>[0-9][\w.]*)/)?install\.(?:sh|ps1)"
+    r"|github\.com/astral-sh/uv/releases/(?:download/(?P<v2>[0-9][\w.]*)|latest/download)/"
+)
+
+
+@dataclass
+class UvCommand:
+    # "sync", "run", "lock", "pip install", "pip sync", "venv", "tool run", "export", ...
+    sub: str
+    options: dict[str, list[str | None]]
+    positionals: list[str]
+    # For `uv run` / `uvx`: the command uv will execute.
+    command: list[str]
+    assignments: dict[str, str | None]
+    location: Location
+    words: list[str] = field(default_factory=list)
+
+    def has(self, *names: str) -> bool:
+        return any(name in self.options for name in names)
+
+    def value(self, name: str) -> str | None:
+        values = self.options.get(name)
+        return values[-1] if values else None
+
+    @property
+    def is_project_command(self) -> bool:
+        """Commands that use the project environment and uv.lock (not the pip interface)."""
+        return self.sub in {"sync", "run", "lock", "export", "tree", "add", "remove", "version"}
+
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+@dataclass
+class RaySubmit:
+    runtime_env: str | None
+    runtime_env_json: str | None
+    working_dir: str | None
+    entrypoint: list[str]
+    location: Location
+    # Commands found in the entrypoint (the driver), e.g. a `uv run`.
+    entrypoint_commands: list[Recognised] = field(default_factory=list)
+
+
+@dataclass
+class RayStart:
+    head: bool
+    location: Location
+    words: list[str]
+
+
+@dataclass
+class UvPin:
+    """Where an environment gets its uv from, and which version that is."""
+
+    kind: str  # "image", "pip", "installer", "setup-uv", "required-version", "base-image"
+    # The exact version when pinned (e.g. "0.7.13"); None when unpinned or unknown.
+    version: str | None
+    # What was written: a tag, a requirement spec, "latest", or "" when nothing was.
+    spec: str
+    location: Location
+    known: bool = True
+
+
+Recognised = Union[UvCommand, RaySubmit, RayStart]
+
+
+@dataclass
+class Site:
+    """A piece of shell text at a place in a file, to turn offsets into locations."""
+
+    path: str
+    text: str
+    line_of: Callable[[int], int]
+    lookup: Lookup | None = None
+
+
+def site_for_lines(path: str, text: str, first_line: int, lookup: Lookup | None = None) -> Site:
+    """Shell text whose line i (0-based) is file line first_line + i."""
+
+    def line_of(offset: int) -> int:
+        return first_line + text.count("\n", 0, offset)
+
+    return Site(path, text, line_of, lookup)
+
+
+def recognise_site(site: Site) -> tuple[list[Recognised], list[UvPin]]:
+    """All uv/ray commands and uv pins in a piece of shell text."""
+    found: list[Recognised] = []
+    pins: list[UvPin] = []
+    for cmd in split_commands(site.text, site.lookup):
+        line = site.line_of(cmd.offset)
+        end = site.line_of(max(cmd.offset, cmd.end_offset - 1))
+        loc = Location(site.path, line, 1, end if end != line else None)
+        found.extend(recognise_words(cmd.words, cmd.assignments, loc, site.lookup))
+        pins.extend(pins_in_words(cmd.words, loc))
+    return found, pins
+
+
+def recognise_words(
+    words: list[str],
+    assignments: dict[str, str | None],
+    location: Location,
+    lookup: Lookup | None = None,
+    depth: int = 0,
+) -> list[Recognised]:
+    """Recognise one simple command, unwrapping exec/env/sudo/`sh -c` wrappers."""
+    if depth > 5:
+        return []
+    words, assignments = unwrap(words, dict(assignments))
+    if not words:
+        return []
+    prog = _basename(words[0])
+    if prog in _SHELLS:
+        script = _shell_c_script(words)
+        if script is None:
+            return []
+        out: list[Recognised] = []
+        for cmd in split_commands(script, lookup):
+            merged = dict(assignments)
+            merged.update(cmd.assignments)
+            out.extend(recognise_words(cmd.words, merged, location, lookup, depth + 1))
+        return out
+    uv = parse_uv(words, assignments, location)
+    if uv is not None:
+        return [uv]
+    if prog == "ray" and len(words) > 1:
+        return _parse_ray(words, location, lookup, depth)
+    return []
+
+
+def unwrap(words: list[str], assignments: dict[str, str | None]):
+    """Strip exec/env/sudo/nohup/timeout... prefixes; env's VAR=x become assignments."""
+    while words:
+        prog = _basename(words[0])
+        if prog in _WRAPPERS_SIMPLE:
+            words = words[1:]
+            while words and words[0].startswith("-"):
+                words = words[1:]
+        elif prog == "env":
+            words = words[1:]
+            while words and (words[0].startswith("-") or "=" in words[0]):
+                if "=" in words[0] and not words[0].startswith("-"):
+                    name, _, value = words[0].partition("=")
+                    assignments[name] = value
+                elif words[0] in ("-u", "--unset", "-C", "--chdir") and len(words) > 1:
+                    if words[0] in ("-u", "--unset"):
+                        assignments.pop(words[1], None)
+                    words = words[1:]
+                words = words[1:]
+        elif prog == "sudo":
+            words = words[1:]
+            while words and words[0].startswith("-"):
+                takes_value = words[0] in ("-u", "-g", "-h", "-p", "-C", "-D", "-R", "-T", "-U")
+                words = words[2:] if takes_value else words[1:]
+            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+                name, _, value = words[0].partition("=")
+                assignments[name] = value
+                words = words[1:]
+        elif prog in ("timeout", "nice", "ionice", "chrt", "taskset"):
+            words = words[1:]
+            while words and words[0].startswith("-"):
+                words = words[1:]
+            if (
+                words
+                and prog in ("timeout", "chrt", "taskset")
+                and re.match(r"^[\d.]+\w?$", words[0])
+            ):
+                words = words[1:]
+        else:
+            break
+    return words, assignments
+
+
+def _shell_c_script(words: list[str]) -> str | None:
+    for i, w in enumerate(words[1:], start=1):
+        if w.startswith("-") and not w.startswith("--") and "c" in w[1:]:
+            return words[i + 1] if i + 1 < len(words) else None
+        if not w.startswith("-"):
+            return None
+    return None
+
+
+def _basename(word: str) -> str:
+    return word.rsplit("/", 1)[-1]
+
+
+def is_uv_program(words: list[str]) -> int:
+    """How many words name uv: 1 for `uv`/`/uv`/`uvx`, 3 for `python -m uv`; 0 otherwise."""
+    if not words:
+        return 0
+    prog = _basename(words[0])
+    if prog in ("uv", "uvx", "uv.exe"):
+        return 1
+    if re.match(r"^python(\d(\.\d+)?)?$", prog) and len(words) >= 3 and words[1:3] == ["-m", "uv"]:
+        return 3
+    return 0
+
+
+def parse_uv(
+    words: list[str], assignments: dict[str, str | None], location: Location
+) -> UvCommand | None:
+    n = is_uv_program(words)
+    if not n:
+        return None
+    rest = words[n:]
+    options: dict[str, list[str | None]] = {}
+    if _basename(words[0]) == "uvx":
+        sub_words = ["tool", "run"]
+    else:
+        # Global options may precede the subcommand: `uv --no-cache sync`.
+        while rest and rest[0].startswith("-"):
+            rest = _take_option(rest, options, _UV_GLOBAL_FLAGS_WITH_VALUE)
+        if not rest:
+            return UvCommand("", options, [], [], assignments, location, words)
+        sub_words = [rest[0]]
+        rest = rest[1:]
+        if sub_words[0] in ("pip", "tool", "python", "self", "cache", "auth") and rest:
+            if not rest[0].startswith("-"):
+                sub_words.append(rest[0])
+                rest = rest[1:]
+    sub = " ".join(sub_words)
+    stops_at_command = sub in ("run", "tool run")
+    positionals: list[str] = []
+    command: list[str] = []
+    while rest:
+        word = rest[0]
+        if word == "--":
+            if stops_at_command:
+                command = rest[1:]
+            else:
+                positionals.extend(rest[1:])
+            break
+        if word.startswith("-") and word != "-":
+            rest = _take_option(rest, options, _UV_VALUE_OPTIONS)
+            continue
+        if stops_at_command:
+            command = rest
+            break
+        positionals.append(word)
+        rest = rest[1:]
+    return UvCommand(sub, options, positionals, command, assignments, location, words)
+
+
+def _take_option(rest: list[str], options: dict[str, list[str | None]], takes_value: set[str]):
+    word = rest[0]
+    if word.startswith("--"):
+        name, eq, value = word[2:].partition("=")
+        if eq:
+            options.setdefault(name, []).append(value)
+            return rest[1:]
+        if name in takes_value and len(rest) > 1:
+            options.setdefault(name, []).append(rest[1])
+            return rest[2:]
+        options.setdefault(name, []).append(None)
+        return rest[1:]
+    # Short options: -q, -qq, -p 3.11, -p3.11, -v
+    letters = word[1:]
+    if letters and letters[0] in takes_value:
+        if len(letters) > 1:
+            options.setdefault(letters[0], []).append(letters[1:])
+            return rest[1:]
+        if len(rest) > 1:
+            options.setdefault(letters[0], []).append(rest[1])
+            return rest[2:]
+    for letter in letters:
+        options.setdefault(letter, []).append(None)
+    return rest[1:]
+
+
+_RAY_SUBMIT_VALUE_OPTIONS = {
+    "address", "runtime-env", "runtime-env-json", "working-dir", "submission-id", "job-id",
+    "entrypoint-num-cpus", "entrypoint-num-gpus", "entrypoint-memory", "entrypoint-resources",
+    "metadata-json", "headers", "verify", "log-style", "log-color", "entrypoint-label-selector",
+}  # fmt: skip
+
+
+def _parse_ray(words, location, lookup, depth) -> list[Recognised]:
+    sub = words[1:3]
+    if sub[:2] == ["job", "submit"]:
+        rest = words[3:]
+        opts: dict[str, list[str | None]] = {}
+        entry: list[str] = []
+        while rest:
+            if rest[0] == "--":
+                entry = rest[1:]
+                break
+            if rest[0].startswith("-"):
+                rest = _take_option(rest, opts, _RAY_SUBMIT_VALUE_OPTIONS)
+                continue
+            entry = rest
+            break
+        submit = RaySubmit(
+            runtime_env=(opts.get("runtime-env") or [None])[-1],
+            runtime_env_json=(opts.get("runtime-env-json") or [None])[-1],
+            working_dir=(opts.get("working-dir") or [None])[-1],
+            entrypoint=entry,
+            location=location,
+        )
+        if len(entry) == 1 and " " in entry[0]:
+            # `ray job submit -- "uv run main.py"`: Ray runs the entrypoint through a shell.
+            for cmd in split_commands(entry[0], lookup):
+                submit.entrypoint_commands.extend(
+                    recognise_words(cmd.words, cmd.assignments, location, lookup, depth + 1)
+                )
+        elif entry:
+            submit.entrypoint_commands = recognise_words(entry, {}, location, lookup, depth + 1)
+        return [submit]
+    if sub[:1] == ["start"]:
+        return [RayStart("--head" in words, location, words)]
+    return []
+
+
+def recognise_entrypoint(
+    text: str, location: Location, lookup: Lookup | None = None
+) -> list[Recognised]:
+    """A job entrypoint string (KubeRay `entrypoint:`, runtime command): shell text at one place."""
+    out: list[Recognised] = []
+    for cmd in split_commands(text, lookup):
+        out.extend(recognise_words(cmd.words, cmd.assignments, location, lookup))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# uv version pins
+
+
+def version_from_tag(tag: str) -> str | None:
+    m = _VERSION.match(tag)
+    return m.group(1) if m else None
+
+
+def uv_image_pin(image: str, location: Location, known: bool = True) -> UvPin | None:
+    """`ghcr.io/astral-sh/uv:0.7.13` (COPY --from or FROM) → a pin; None if not a uv image."""
+    name, _, digest = image.partition("@")
+    repo, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "")
+    if repo.rstrip("/").split("/")[-2:] != ["astral-sh", "uv"]:
+        return None
+    if not known:
+        return UvPin("image", None, tag, location, known=False)
+    version = version_from_tag(tag) if tag else None
+    return UvPin("image", version, tag or ("@" + digest if digest else ""), location)
+
+
+def pins_in_words(words: list[str], location: Location) -> list[UvPin]:
+    """`pip install uv==X`, `pipx install uv==X`, `uv pip install uv==X`, installer URLs."""
+    pins: list[UvPin] = []
+    for word in words:
+        m = _INSTALLER_URL.search(word)
+        if m:
+            version = m.group("v1") or m.group("v2")
+            pins.append(UvPin("installer", version, version or "", location))
+    words_wo, _ = unwrap(list(words), {})
+    if _is_pip_install(words_wo):
+        for word in words_wo:
+            m = re.match(r"^uv(?:\[[^\]]*\])?\s*(==|===|~=|>=|<=|<|>|!=)?\s*([^;\s]*)", word)
+            if not m or word.startswith("uv-") or word.startswith("uvx"):
+                continue
+            op, spec = m.group(1), m.group(2)
+            if op is None:
+                if word.split("[")[0] != "uv":
+                    continue
+                pins.append(UvPin("pip", None, "", location))
+            elif op in ("==", "==="):
+                pins.append(UvPin("pip", version_from_tag(spec), op + spec, location))
+            else:
+                pins.append(UvPin("pip", None, op + spec, location))
+    return pins
+
+
+def _is_pip_install(words: list[str]) -> bool:
+    if not words:
+        return False
+    prog = _basename(words[0])
+    if prog in ("pip", "pip3", "pipx") or re.match(r"^pip\d(\.\d+)?$", prog):
+        return len(words) > 1 and words[1] == "install"
+    if re.match(r"^python(\d(\.\d+)?)?$", prog):
+        return words[1:4] == ["-m", "pip", "install"]
+    if prog == "uv":
+        return words[1:3] == ["pip", "install"] or words[1:3] == ["tool", "install"]
+    return False

@@ -1,0 +1,127 @@
+"""Where the repository is and which of its files are what."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+_DOCKERFILE = re.compile(
+    r"^(?:(?:docker|container)file(?:[.\-_].*)?|.+\.(?:docker|container)file)$", re.I
+)
+_RUNTIME_ENV = re.compile(r"(runtime[_-]env).*\.(ya?ml|json)$", re.I)
+_SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "site-packages",
+    ".hypothesis",
+    "build",
+    "dist",
+}
+
+
+def kind_of(relpath: str) -> str | None:
+    """What uvray reads this file as, from its path alone; None when it is not ours."""
+    name = relpath.rsplit("/", 1)[-1]
+    lower = name.lower()
+    if lower.endswith(".dockerignore"):
+        return None
+    if _DOCKERFILE.match(name):
+        return "dockerfile"
+    if lower in ("action.yml", "action.yaml"):
+        return "action"
+    if re.search(r"(^|/)\.github/workflows/[^/]+\.ya?ml$", relpath):
+        return "workflow"
+    if name == "pyproject.toml":
+        return "pyproject"
+    if name == "uv.lock":
+        return "uvlock"
+    if name == ".python-version":
+        return "python-version"
+    if name in (".dockerignore", ".rayignore", ".gitignore"):
+        return name[1:]
+    if name == "uvray.toml":
+        return "config"
+    if _RUNTIME_ENV.search(name):
+        return "runtime-env"
+    if lower.endswith((".yml", ".yaml")):
+        return "yaml"  # maybe a KubeRay manifest; decided by content
+    if lower.endswith(".sh"):
+        return "script"
+    return None
+
+
+def find_root(start: str) -> str:
+    """The git top level containing start, else the nearest directory with pyproject.toml, else start."""
+    start = os.path.abspath(start)
+    directory = start if os.path.isdir(start) else os.path.dirname(start)
+    probe = directory
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    probe = directory
+    while True:
+        if os.path.isfile(os.path.join(probe, "pyproject.toml")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return directory
+        probe = parent
+
+
+def list_files(root: str, under: str = "") -> list[str]:
+    """Repo-relative POSIX paths of candidate files under root/under."""
+    base = os.path.join(root, under) if under else root
+    files = _git_files(root, under)
+    if files is None:
+        files = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+            for name in sorted(filenames):
+                files.append(name if rel_dir == "." else f"{rel_dir}/{name}")
+    return [
+        f
+        for f in files
+        if kind_of(f) is not None and not any(part in _SKIP_DIRS for part in f.split("/")[:-1])
+    ]
+
+
+def _git_files(root: str, under: str) -> list[str] | None:
+    if not os.path.exists(os.path.join(root, ".git")):
+        return None
+    try:
+        out = subprocess.run(
+            [
+                "git",
+                "-C",
+                root,
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "--",
+                under or ".",
+            ],
+            capture_output=True,
+            timeout=20,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
+    # Deleted-but-tracked files are still listed by ls-files; keep only what exists.
+    return sorted(n for n in dict.fromkeys(names) if os.path.isfile(os.path.join(root, n)))

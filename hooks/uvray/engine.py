@@ -1,0 +1,166 @@
+"""One run: find → read → model → facts → rules → findings → filter → Report."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import dataclass
+
+from uvray import discover
+from uvray.config import Config
+from uvray.findings import Finding, InputError, Location, Severity
+from uvray.report import Report
+
+
+@dataclass
+class Scope:
+    """What the user asked about: everything, or some files and directories (repo-relative)."""
+
+    files: set[str]
+    dirs: list[str]
+    everything: bool
+
+    def covers(self, path: str) -> bool:
+        if self.everything or path in self.files:
+            return True
+        return any(d == "" or path == d or path.startswith(d + "/") for d in self.dirs)
+
+
+def resolve_targets(root: str, targets: list[str]) -> tuple[Scope, list[InputError]]:
+    if not targets:
+        return Scope(set(), [], True), []
+    files: set[str] = set()
+    dirs: list[str] = []
+    errors: list[InputError] = []
+    for target in targets:
+        full = os.path.abspath(target)
+        rel = os.path.relpath(full, root).replace(os.sep, "/")
+        if rel.startswith("../"):
+            errors.append(InputError(target, "is outside the repository being checked"))
+        elif os.path.isdir(full):
+            dirs.append("" if rel == "." else rel)
+        elif os.path.lexists(full):
+            files.add(rel)
+        else:
+            errors.append(InputError(target, "no such file or directory"))
+    return Scope(files, dirs, False), errors
+
+
+def run(root: str, scope: Scope, config: Config, rules: dict, modules) -> Report:
+    from uvray.facts import Facts
+    from uvray.model import build_repo
+
+    files = discover.list_files(root)
+    # Files passed explicitly are read even when discovery would not list them (untracked,
+    # unusual names): the user asked.
+    listed = set(files)
+    for f in sorted(scope.files):
+        if f not in listed:
+            files.append(f)
+    repo = build_repo(root, files, config.build_args)
+    facts = Facts(repo, config)
+    findings: list[Finding] = []
+    for module in modules:
+        meta = module.META
+        if not config.enabled(meta.code):
+            continue
+        findings.extend(module.check(repo, facts))
+    findings = _dedupe(findings)
+    for finding in findings:
+        override = config.severity.get(finding.code)
+        if override is not None:
+            finding.severity = override
+    findings = [
+        f
+        for f in findings
+        if scope.covers(f.location.path) and not config.ignored_for_path(f.code, f.location.path)
+    ]
+    findings = _apply_suppressions(findings, repo, scope, config, rules)
+    findings.sort(key=lambda f: f.sort_key)
+    errors = [e for e in repo.errors if scope.covers(e.path) or e.path in scope.files]
+    checked = sum(1 for f in files if scope.covers(f))
+    sources = {
+        f.location.path: repo.texts[f.location.path]
+        for f in findings
+        if f.location.path in repo.texts
+    }
+    return Report(findings, errors, rules, root, checked, sources)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen = {}
+    for f in findings:
+        key = (f.code, f.location.path, f.location.line, f.message)
+        if key not in seen:
+            seen[key] = f
+    return list(seen.values())
+
+
+def _apply_suppressions(findings, repo, scope: Scope, config: Config, rules: dict) -> list[Finding]:
+    from uvray import suppressions
+
+    known = set(rules)
+    spans_by_path = {
+        df.path: [(i.line, i.end_line) for i in df.instructions] for df in repo.dockerfiles
+    }
+    kept: list[Finding] = []
+    by_path: dict[str, list] = {}
+    extra: list[Finding] = []
+    for path, text in repo.texts.items():
+        if not scope.covers(path):
+            continue
+        spans = spans_by_path.get(path)
+        yaml_like = spans is None
+        sups, malformed = suppressions.parse(path, text, spans, yaml_like, known)
+        by_path[path] = sups
+        for bad in malformed:
+            extra.append(_meta_finding("RUV002", bad.message, Location(path, bad.line), rules))
+    for finding in findings:
+        loc = finding.location
+        hit = next(
+            (
+                s
+                for s in by_path.get(loc.path, ())
+                if s.covers(finding.code, loc.line, loc.last_line)
+            ),
+            None,
+        )
+        if hit is None:
+            kept.append(finding)
+        else:
+            hit.used.add(finding.code)
+    for sups in by_path.values():
+        for s in sups:
+            unused = [c for c in s.codes if c not in s.used and config.enabled(c)]
+            if unused:
+                extra.append(
+                    _meta_finding(
+                        "RUV001",
+                        f"unused suppression: {', '.join(unused)} reported nothing on the lines it covers",
+                        Location(s.path, s.line),
+                        rules,
+                    )
+                )
+    for f in extra:
+        if config.enabled(f.code) and not config.ignored_for_path(f.code, f.location.path):
+            override = config.severity.get(f.code)
+            if override is not None:
+                f.severity = override
+            kept.append(f)
+    return kept
+
+
+def _meta_finding(code: str, message: str, location: Location, rules: dict) -> Finding:
+    meta = rules[code]
+    return Finding(code, message, location, meta.severity)
+
+
+def failing(findings: list[Finding], fail_on: str) -> bool:
+    if fail_on == "never":
+        return False
+    threshold = Severity.parse(fail_on)
+    return any(f.severity >= threshold for f in findings)
+
+
+def relpath(root: str, path: str) -> str:
+    return posixpath.relpath(path, root)

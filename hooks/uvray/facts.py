@@ -1,0 +1,772 @@
+"""Derived answers the rules share, in one place: when Ray's uv integration is active, what env Ray's
+workers get, which uv and Ray versions are in play, whether workers sync a fixed-path env.
+
+The definitions follow ../shared/domain.md §4 as corrected by ../shared/reality.md (real Ray and uv
+runs). When reality moves (a uv or Ray release), a function here changes, not every rule.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from uvray.commands import (
+    RaySubmit,
+    Recognised,
+    Site,
+    UvCommand,
+    UvPin,
+    recognise_entrypoint,
+    recognise_site,
+    recognise_words,
+    site_for_lines,
+    uv_image_pin,
+    version_from_tag,
+)
+from uvray.findings import Location
+from uvray.model import Repo, dir_of
+
+if TYPE_CHECKING:
+    from uvray.config import Config
+    from uvray.readers.dockerfile import Dockerfile, Stage, Step
+    from uvray.readers.pyproject import Pyproject, UvLock
+
+UV_HOOK = "ray._private.runtime_env.uv_runtime_env_hook.hook"
+# clap's BoolishValueParser, which uv uses for its boolean env vars.
+_TRUTHY = {"1", "true", "t", "yes", "y", "on"}
+_FALSY = {"0", "false", "f", "no", "n", "off"}
+_RAY_IMAGE = re.compile(r"(^|/)(rayproject|anyscale)/ray(-ml|-llm)?:(?P<tag>[^@\s]+)")
+_RAY_DEFAULT_ON = (2, 47)
+_UV_ENV_LOCK = (0, 7, 14)
+_NOT_DRIVERS = {
+    "ruff",
+    "mypy",
+    "black",
+    "isort",
+    "pre-commit",
+    "pyright",
+    "flake8",
+    "pylint",
+    "ty",
+    "sphinx-build",
+    "mkdocs",
+    "twine",
+    "coverage",
+}
+
+
+def truthy(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in _TRUTHY
+
+
+def falsy(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in _FALSY
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    m = re.match(r"^\s*v?(\d+(?:\.\d+)*)", text)
+    if not m:
+        return None
+    return tuple(int(p) for p in m.group(1).split("."))
+
+
+def version_lt(text: str | None, bound: tuple[int, ...]) -> bool | None:
+    v = parse_version(text)
+    if v is None:
+        return None
+    width = max(len(v), len(bound))
+    return v + (0,) * (width - len(v)) < bound + (0,) * (width - len(bound))
+
+
+@dataclass
+class Setting:
+    """One environment variable as some process will see it, and where it was set."""
+
+    name: str
+    value: str | None
+    location: Location
+    origin: str  # e.g. "ENV in stage final", "workflow env", "runtime_env env_vars"
+
+
+@dataclass
+class Version:
+    value: str | None
+    source: str
+    location: Location | None = None
+
+    @property
+    def known(self) -> bool:
+        return parse_version(self.value) is not None
+
+
+@dataclass
+class Driver:
+    """A Ray driver start: the command, and the `uv run` whose flags Ray copies to every worker."""
+
+    words: list[str]
+    location: Location
+    origin: str
+    uv_run: UvCommand | None
+    submit: RaySubmit | None = None
+    # runtime_env env_vars that come with this submission (reach driver and workers).
+    env_vars: dict[str, Setting] = field(default_factory=dict)
+    # Env of the process that starts the driver locally (workflow step, CMD): for local Ray.
+    runs_locally: bool = False
+    # The job's working_dir when the submission names one (driver and workers then share a path).
+    working_dir: str | None = None
+
+
+@dataclass
+class Integration:
+    """Whether Ray starts workers with `uv run` (domain.md §4 "Ray-integration-active")."""
+
+    active: bool
+    reason: str
+    location: Location | None
+    # True when activation rests on an assumption (Ray version unknown).
+    assumed: bool = False
+
+
+@dataclass
+class WorkerContext:
+    """Where Ray workers run and what they get: an image (or a CI job running Ray locally)."""
+
+    label: str
+    env: dict[str, Setting]
+    driver: Driver | None
+    project: Pyproject | None
+    project_dir: str
+    lock: UvLock | None
+    uv: Version
+    uv_pin: UvPin | None
+    ray: Version
+    integration: Integration
+    image: ImageFacts | None = None
+    # For workflow contexts: the file the env came from.
+    path: str = ""
+
+    # --- what the workers' `uv run` will do -------------------------------------------------
+    @property
+    def worker_flags(self) -> dict[str, list[str | None]]:
+        return dict(self.driver.uv_run.options) if self.driver and self.driver.uv_run else {}
+
+    def setting(self, name: str) -> Setting | None:
+        return self.env.get(name)
+
+    def no_sync(self) -> Setting | Location | None:
+        """What stops the workers from syncing (UV_NO_SYNC or the driver's --no-sync), if anything."""
+        s = self.env.get("UV_NO_SYNC")
+        if s is not None and truthy(s.value):
+            return s
+        if "no-sync" in self.worker_flags and self.driver is not None:
+            return self.driver.location
+        return None
+
+    @property
+    def workers_sync(self) -> bool:
+        return self.no_sync() is None
+
+    def fixed_env(self) -> Setting | None:
+        """The fixed-path env workers sync: absolute UV_PROJECT_ENVIRONMENT, or --active + VIRTUAL_ENV."""
+        if "isolated" in self.worker_flags:
+            return None  # a temporary env per process (PR #50160's doc example)
+        s = self.env.get("UV_PROJECT_ENVIRONMENT")
+        if s is not None and s.value and _is_absolute(s.value):
+            return s
+        if "active" in self.worker_flags:
+            venv = self.env.get("VIRTUAL_ENV")
+            if venv is not None and venv.value and _is_absolute(venv.value):
+                return venv
+        return None
+
+    def frozen(self) -> Setting | Location | None:
+        s = self.env.get("UV_FROZEN")
+        if s is not None and truthy(s.value):
+            return s
+        if "frozen" in self.worker_flags and self.driver is not None:
+            return self.driver.location
+        return None
+
+
+@dataclass
+class ImageFacts:
+    dockerfile: Dockerfile
+    stage: Stage
+    context_dir: str
+    project: Pyproject | None
+    lock: UvLock | None
+    # uv commands run while building the final image (its stage ancestry), with the env in force.
+    build_commands: list[tuple[UvCommand, Step]]
+    uv_pins: list[UvPin]
+    ray_version: Version
+    is_ray_image: bool
+    drivers: list[Driver]
+
+
+def _is_absolute(path: str) -> bool:
+    return path.startswith("/") or bool(re.match(r"^[A-Za-z]:[\\/]", path))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Facts:
+    """Computed lazily, once per run, from the Repo and the Config."""
+
+    def __init__(self, repo: Repo, config: Config) -> None:
+        self.repo = repo
+        self.config = config
+        self._images: list[ImageFacts] | None = None
+        self._contexts: list[WorkerContext] | None = None
+        self._cluster_drivers: list[Driver] | None = None
+        self._step_commands: list | None = None
+
+    # --- Dockerfiles ----------------------------------------------------------------------------
+    @property
+    def images(self) -> list[ImageFacts]:
+        if self._images is None:
+            self._images = []
+            for df in self.repo.dockerfiles:
+                stage = df.final_stage(self.config.target)
+                if stage is not None:
+                    self._images.append(self._image(df, stage))
+        return self._images
+
+    def _image(self, df: Dockerfile, stage: Stage) -> ImageFacts:
+        context_dir = self.context_dir(df)
+        project = self.repo.project_for(context_dir)
+        lock = self.repo.lock_for(context_dir)
+        build_commands = []
+        pins: list[UvPin] = []
+        for step in stage.all_steps():
+            if step.instruction.keyword == "RUN":
+                found, step_pins = self.run_commands(df, step)
+                pins.extend(step_pins)
+                build_commands.extend((c, step) for c in found if isinstance(c, UvCommand))
+            elif step.instruction.keyword in ("COPY", "ADD"):
+                pins.extend(self._copy_pins(df, step))
+        root = stage.ancestry()[-1]
+        base_pin = uv_image_pin(
+            root.base, _ins_location(df, root.from_instruction), root.base_known
+        )
+        if base_pin is not None:
+            base_pin.kind = "base-image"
+            pins.insert(0, base_pin)
+        ray_tag = _RAY_IMAGE.search(root.base) if root.base_known else None
+        if ray_tag and not any(p.kind != "base-image" for p in pins):
+            ray_base = version_from_tag(ray_tag.group("tag"))
+            if ray_base is None or not version_lt(ray_base, (2, 45)):
+                # rayproject images >= 2.45 install uv with an unpinned installer (PR #51675).
+                pins.insert(
+                    0,
+                    UvPin("base-image", None, root.base, _ins_location(df, root.from_instruction)),
+                )
+        ray_version = self._ray_version(lock, df, stage)
+        is_ray = bool(
+            ray_tag
+            or (project is not None and _depends_on(project, "ray"))
+            or any(n.startswith("RAY_") for n in stage.env)
+        )
+        drivers = self._image_drivers(df, stage)
+        return ImageFacts(
+            df,
+            stage,
+            context_dir,
+            project,
+            lock,
+            build_commands,
+            pins,
+            ray_version,
+            is_ray,
+            drivers,
+        )
+
+    def context_dir(self, df: Dockerfile) -> str:
+        """The build context: the nearest directory at or above the Dockerfile with a pyproject.toml."""
+        directory = dir_of(df.path)
+        project = self.repo.project_for(directory)
+        if project is not None:
+            return project.dir
+        return directory
+
+    def run_commands(self, df: Dockerfile, step: Step) -> tuple[list[Recognised], list[UvPin]]:
+        """uv/ray commands and uv pins of one RUN, with ARG/ENV values substituted."""
+        ins = step.instruction
+        env = step.shell_env()
+
+        def lookup(name: str) -> str | None:
+            var = env.get(name)
+            return None if var is None else var.value
+
+        exec_form = ins.exec_form()
+        if exec_form is not None:
+            return recognise_words(exec_form, {}, _ins_location(df, ins), lookup), []
+        # Offsets in the arguments map back to the physical line they came from.
+        site = Site(df.path, ins.args, lambda offset: ins.line_at(offset + ins.args_offset), lookup)
+        found, pins = recognise_site(site)
+        for heredoc in ins.heredocs:
+            if _heredoc_is_shell(ins.args, heredoc.name):
+                body = site_for_lines(df.path, heredoc.body, heredoc.first_line, lookup)
+                more, more_pins = recognise_site(body)
+                found.extend(more)
+                pins.extend(more_pins)
+        return found, pins
+
+    def _copy_pins(self, df: Dockerfile, step: Step) -> list[UvPin]:
+        source = step.instruction.flag("from")
+        if not source:
+            return []
+        loc = _ins_location(df, step.instruction)
+        from uvray.readers.dockerfile import expand
+
+        image, known = expand(source, step.args)
+        stage = df.stage(image)
+        if stage is not None:
+            root = stage.ancestry()[-1]
+            pin = uv_image_pin(root.base, loc, root.base_known)
+        else:
+            pin = uv_image_pin(image, loc, known)
+        if pin is not None and not _copies_uv_binary(step.instruction.args):
+            return []
+        return [pin] if pin is not None else []
+
+    def _ray_version(
+        self, lock: UvLock | None, df: Dockerfile | None, stage: Stage | None
+    ) -> Version:
+        if lock is not None:
+            versions = lock.versions_of("ray")
+            if versions:
+                pkg = lock.package("ray")
+                line = pkg.line if pkg is not None else None
+                return Version(versions[0], "uv.lock", Location(lock.path, line or 1))
+        if df is not None and stage is not None:
+            root = stage.ancestry()[-1]
+            m = _RAY_IMAGE.search(root.base) if root.base_known else None
+            if m:
+                v = version_from_tag(m.group("tag"))
+                if v:
+                    return Version(
+                        v, f"base image {root.base}", _ins_location(df, root.from_instruction)
+                    )
+        if self.config.ray_version:
+            return Version(self.config.ray_version, "[tool.uvray] ray-version")
+        return Version(None, "unknown")
+
+    def _image_drivers(self, df: Dockerfile, stage: Stage) -> list[Driver]:
+        """The image's own start command, when it starts a driver under `uv run`."""
+        entrypoint, cmd = None, None
+        for step in stage.all_steps():
+            kw = step.instruction.keyword
+            if kw == "ENTRYPOINT":
+                entrypoint, cmd = step, None  # Docker resets CMD when ENTRYPOINT is set
+            elif kw == "CMD":
+                cmd = step
+        drivers = []
+        for step in (entrypoint, cmd):
+            if step is None:
+                continue
+            ins = step.instruction
+            words = ins.exec_form()
+            loc = _ins_location(df, ins)
+            env = stage.env
+
+            def lookup(name: str, env=env) -> str | None:
+                var = env.get(name)
+                return None if var is None else var.value
+
+            found = (
+                recognise_words(words, {}, loc, lookup)
+                if words is not None
+                else recognise_entrypoint(ins.args, loc, lookup)
+            )
+            drivers.extend(_drivers_from(found, loc, ins.keyword, self))
+        return drivers
+
+    # --- cluster drivers: ray job submit / KubeRay RayJob, anywhere in the repo -----------------
+    @property
+    def cluster_drivers(self) -> list[Driver]:
+        if self._cluster_drivers is None:
+            drivers: list[Driver] = []
+            for wf, job, step, found in self.workflow_commands:
+                drivers.extend(
+                    d
+                    for d in _drivers_from(found, step.location, "workflow step", self)
+                    if d.submit is not None
+                )
+            for res in self.repo.kuberay:
+                if res.entrypoint is None:
+                    continue
+                loc = Location(res.path, res.entrypoint.first_line)
+                found = recognise_entrypoint(res.entrypoint.text, loc)
+                env_vars = _runtime_env_settings(res.runtime_env)
+                for d in _drivers_from(found, loc, f"{res.kind} entrypoint", self):
+                    d.env_vars = {**env_vars, **d.env_vars}
+                    drivers.append(d)
+            self._cluster_drivers = drivers
+        return self._cluster_drivers
+
+    @property
+    def workflow_commands(self) -> list:
+        """(workflow, job, step, recognised commands) for every `run:` step."""
+        if self._step_commands is None:
+            out = []
+            for wf in self.repo.workflows:
+                for job in wf.jobs:
+                    for step in job.steps:
+                        if step.run is None:
+                            continue
+                        env = wf.effective_env(job, step)
+
+                        def lookup(name: str, env=env) -> str | None:
+                            entry = env.get(name)
+                            return None if entry is None else entry.value
+
+                        site = site_for_lines(wf.path, step.run.text, step.run.first_line, lookup)
+                        found, _pins = recognise_site(site)
+                        out.append((wf, job, step, found))
+            self._step_commands = out
+        return self._step_commands
+
+    # --- worker contexts ------------------------------------------------------------------------
+    @property
+    def contexts(self) -> list[WorkerContext]:
+        if self._contexts is None:
+            self._contexts = self._image_contexts() + self._workflow_contexts()
+        return self._contexts
+
+    def _image_contexts(self) -> list[WorkerContext]:
+        out = []
+        for image in self.images:
+            if not image.is_ray_image:
+                continue
+            env = {
+                name: Setting(name, var.value, var.location, f"ENV in stage {var.stage}")
+                for name, var in image.stage.env.items()
+            }
+            uv_pin = image.uv_pins[-1] if image.uv_pins else None
+            uv = self._uv_version(uv_pin)
+            drivers = image.drivers + self.cluster_drivers
+            label = f"image {image.dockerfile.path}"
+            for driver in drivers or [None]:
+                worker_env = dict(env)
+                if driver is not None:
+                    worker_env.update(driver.env_vars)
+                out.append(
+                    WorkerContext(
+                        label=label,
+                        env=worker_env,
+                        driver=driver,
+                        project=image.project,
+                        project_dir=image.context_dir,
+                        lock=image.lock,
+                        uv=uv,
+                        uv_pin=uv_pin,
+                        ray=image.ray_version,
+                        integration=integration(
+                            worker_env, driver, bool(drivers), image.ray_version
+                        ),
+                        image=image,
+                        path=image.dockerfile.path,
+                    )
+                )
+        return out
+
+    def _workflow_contexts(self) -> list[WorkerContext]:
+        """CI jobs that run a Ray driver locally under `uv run` (ray.init starts workers there)."""
+        out = []
+        for wf, job, step, found in self.workflow_commands:
+            project_dir = step.working_directory or ""
+            project = self.repo.project_for(project_dir.strip("./"))
+            if project is None or not _depends_on(project, "ray"):
+                continue
+            for d in _drivers_from(found, step.location, "workflow step", self):
+                if d.submit is not None or d.uv_run is None:
+                    continue
+                env = {
+                    name: Setting(name, e.value, e.location, "workflow env")
+                    for name, e in wf.effective_env(job, step).items()
+                }
+                for name, value in d.uv_run.assignments.items():
+                    env[name] = Setting(name, value, d.location, "command prefix")
+                lock = self.repo.lock_for(project.dir)
+                ray = self._ray_version(lock, None, None)
+                pin = self._setup_uv_pin(wf, job, step)
+                out.append(
+                    WorkerContext(
+                        label=f"job {job.id} in {wf.path}",
+                        env=env,
+                        driver=d,
+                        project=project,
+                        project_dir=project.dir,
+                        lock=lock,
+                        uv=self._uv_version(pin),
+                        uv_pin=pin,
+                        ray=ray,
+                        integration=integration(env, d, True, ray),
+                        path=wf.path,
+                    )
+                )
+        return out
+
+    def _setup_uv_pin(self, wf, job, step) -> UvPin | None:
+        pin = None
+        for s in job.steps:
+            if s is step:
+                break
+            if s.uses and s.uses.split("@")[0].lower() == "astral-sh/setup-uv":
+                v = s.with_.get("version")
+                if v is None:
+                    pin = UvPin("setup-uv", None, "", s.location)
+                else:
+                    value = v.value
+                    exact = version_from_tag(value) if value and re.match(r"^v?\d", value) else None
+                    pin = UvPin("setup-uv", exact, v.raw, v.location, known=value is not None)
+        return pin
+
+    def _uv_version(self, pin: UvPin | None) -> Version:
+        if pin is not None and pin.version:
+            return Version(pin.version, _pin_source(pin), pin.location)
+        if self.config.uv_version:
+            return Version(self.config.uv_version, "[tool.uvray] uv-version")
+        return Version(
+            None, _pin_source(pin) if pin else "no uv pin found", pin.location if pin else None
+        )
+
+
+def _pin_source(pin: UvPin) -> str:
+    kinds = {
+        "image": "COPY --from uv image",
+        "base-image": "base image",
+        "pip": "pip install uv",
+        "installer": "uv installer",
+        "setup-uv": "astral-sh/setup-uv",
+        "required-version": "[tool.uv] required-version",
+    }
+    return f"{kinds.get(pin.kind, pin.kind)} {pin.spec}".strip()
+
+
+def _copies_uv_binary(args: str) -> bool:
+    return bool(re.search(r"(^|\s|/)uvx?(\s|$)", args))
+
+
+def _heredoc_is_shell(args: str, name: str) -> bool:
+    """A RUN heredoc is a shell script when no command precedes it, or the command is a shell."""
+    before = args.split("<<", 1)[0].strip()
+    if not before:
+        return True
+    prog = before.split()[0].rsplit("/", 1)[-1]
+    return prog in ("sh", "bash", "dash", "ash", "zsh", "ksh")
+
+
+def _ins_location(df: Dockerfile, ins) -> Location:
+    return Location(df.path, ins.line, 1, ins.end_line if ins.end_line != ins.line else None)
+
+
+def _depends_on(project: Pyproject, name: str) -> bool:
+    return any(r.name == name for r in project.dependencies)
+
+
+def _runtime_env_settings(runtime_env) -> dict[str, Setting]:
+    if runtime_env is None:
+        return {}
+    return {
+        name: Setting(name, e.value, e.location, "runtime_env env_vars")
+        for name, e in runtime_env.env_vars.items()
+    }
+
+
+def _drivers_from(
+    found: list[Recognised], location: Location, origin: str, facts: Facts
+) -> list[Driver]:
+    drivers = []
+    for item in found:
+        if isinstance(item, UvCommand) and item.sub == "run" and _runs_a_driver(item):
+            drivers.append(Driver(item.words, item.location, origin, item, runs_locally=True))
+        elif isinstance(item, RaySubmit):
+            uv_run = next(
+                (
+                    c
+                    for c in item.entrypoint_commands
+                    if isinstance(c, UvCommand) and c.sub == "run"
+                ),
+                None,
+            )
+            runtime_env = _submit_runtime_env(item, facts)
+            drivers.append(
+                Driver(
+                    item.entrypoint,
+                    item.location,
+                    "ray job submit",
+                    uv_run,
+                    item,
+                    _runtime_env_settings(runtime_env),
+                    working_dir=item.working_dir
+                    or (runtime_env.working_dir if runtime_env else None),
+                )
+            )
+    return drivers
+
+
+def _runs_a_driver(cmd: UvCommand) -> bool:
+    if not cmd.command:
+        return False
+    prog = cmd.command[0].rsplit("/", 1)[-1]
+    if prog == "ray":
+        return False  # `uv run ray start/submit`: not a driver (RUV213 territory)
+    return prog not in _NOT_DRIVERS
+
+
+def _submit_runtime_env(submit: RaySubmit, facts: Facts):
+    """The runtime_env a `ray job submit` passes (--runtime-env-json, or a --runtime-env file)."""
+    if submit.runtime_env_json:
+        from uvray.readers.rayconfig import parse_runtime_env_json
+
+        runtime_env, _errors = parse_runtime_env_json(submit.runtime_env_json, submit.location)
+        return runtime_env
+    if submit.runtime_env:
+        wanted = posixpath.normpath(submit.runtime_env)
+        for runtime_env in facts.repo.runtime_envs:
+            if runtime_env.path == wanted or runtime_env.path.endswith("/" + wanted):
+                return runtime_env
+    return None
+
+
+def integration(
+    env: dict[str, Setting], driver: Driver | None, any_driver_seen: bool, ray: Version
+) -> Integration:
+    """domain.md §4 RIA: (a) the hook variable, (b) Ray >= 2.47 with a `uv run` driver."""
+    hook = env.get("RAY_RUNTIME_ENV_HOOK")
+    under_uv_run = driver is not None and driver.uv_run is not None
+    if hook is not None and hook.value == UV_HOOK:
+        if under_uv_run or not any_driver_seen:
+            return Integration(
+                True, f"RAY_RUNTIME_ENV_HOOK names Ray's uv hook ({hook.origin})", hook.location
+            )
+        return Integration(
+            False, "the uv hook is set but the driver does not run under `uv run`", hook.location
+        )
+    if not under_uv_run:
+        return Integration(False, "no driver runs under `uv run`", None)
+    assert driver is not None
+    flag = env.get("RAY_ENABLE_UV_RUN_RUNTIME_ENV")
+    if flag is not None and falsy(flag.value):
+        return Integration(False, "RAY_ENABLE_UV_RUN_RUNTIME_ENV disables it", flag.location)
+    older = version_lt(ray.value, _RAY_DEFAULT_ON)
+    if older is True:
+        return Integration(
+            False, f"Ray {ray.value} ({ray.source}) predates the default integration", None
+        )
+    if older is None:
+        return Integration(
+            True,
+            f"the driver runs under `uv run` ({driver.origin}); Ray's version is unknown, assumed "
+            "≥ 2.47 where this is the default (set [tool.uvray] ray-version to say otherwise)",
+            driver.location,
+            assumed=True,
+        )
+    return Integration(
+        True,
+        f"the driver runs under `uv run` ({driver.origin}) and Ray {ray.value} ({ray.source}) "
+        "starts every worker with it by default",
+        driver.location,
+    )
+
+
+def uv_without_env_lock(version: Version) -> bool | None:
+    """True when this uv has no environment lock in `uv run` (< 0.7.14, astral-sh/uv PR #14153)."""
+    return version_lt(version.value, _UV_ENV_LOCK)
+
+
+@dataclass
+class CommandUse:
+    """A uv command with the environment it runs in and the uv that runs it."""
+
+    cmd: UvCommand
+    env: dict[str, Setting]
+    uv: Version
+    where: str
+    # For Dockerfile RUNs: the step (its workdir, mounts); None elsewhere.
+    step: Step | None = None
+    dockerfile: Dockerfile | None = None
+    stage: Stage | None = None
+
+    def setting(self, name: str) -> Setting | None:
+        if name in self.cmd.assignments:
+            return Setting(name, self.cmd.assignments[name], self.cmd.location, "command prefix")
+        return self.env.get(name)
+
+
+def _settings_from_vars(variables) -> dict[str, Setting]:
+    return {
+        name: Setting(name, var.value, var.location, f"{var.kind} in stage {var.stage}")
+        for name, var in variables.items()
+    }
+
+
+def uv_commands(facts: Facts) -> list[CommandUse]:
+    """Every uv command uvray can see, where it runs, with its env: RUN, CMD, workflow steps, and
+    the driver's `uv run` as Ray's workers repeat it on a cluster."""
+    cached = getattr(facts, "_uv_commands", None)
+    if cached is not None:
+        return cached
+    uses: list[CommandUse] = []
+    for df in facts.repo.dockerfiles:
+        for stage in df.stages:
+            pins = []
+            for st in reversed(stage.ancestry()[1:]):
+                for step in st.steps:
+                    pins.extend(_step_pins(facts, df, step))
+            for step in stage.steps:
+                pins.extend(_step_pins(facts, df, step))
+                if step.instruction.keyword != "RUN":
+                    continue
+                found, _ = facts.run_commands(df, step)
+                uv = facts._uv_version(pins[-1] if pins else None)
+                env = _settings_from_vars(step.shell_env())
+                for cmd in found:
+                    if isinstance(cmd, UvCommand):
+                        uses.append(CommandUse(cmd, env, uv, "RUN", step, df, stage))
+    for image in facts.images:
+        uv = facts._uv_version(image.uv_pins[-1] if image.uv_pins else None)
+        env = _settings_from_vars(image.stage.env)
+        for driver in image.drivers:
+            if driver.uv_run is not None:
+                uses.append(
+                    CommandUse(
+                        driver.uv_run, env, uv, "image command", None, image.dockerfile, image.stage
+                    )
+                )
+    for wf, job, step, found in facts.workflow_commands:
+        env = {
+            name: Setting(name, e.value, e.location, "workflow env")
+            for name, e in wf.effective_env(job, step).items()
+        }
+        uv = facts._uv_version(facts._setup_uv_pin(wf, job, step))
+        for cmd in found:
+            # A `ray job submit` entrypoint runs on the cluster, not in this step's env: the
+            # worker contexts below carry it.
+            if isinstance(cmd, UvCommand):
+                uses.append(CommandUse(cmd, env, uv, "workflow step"))
+    for ctx in facts.contexts:
+        if ctx.image is not None and ctx.driver is not None and ctx.driver.submit is not None:
+            if ctx.driver.uv_run is not None:
+                uses.append(
+                    CommandUse(
+                        ctx.driver.uv_run, ctx.env, ctx.uv, f"Ray driver and workers on {ctx.label}"
+                    )
+                )
+    facts._uv_commands = uses
+    return uses
+
+
+def _step_pins(facts: Facts, df: Dockerfile, step: Step) -> list[UvPin]:
+    kw = step.instruction.keyword
+    if kw == "RUN":
+        return facts.run_commands(df, step)[1]
+    if kw in ("COPY", "ADD"):
+        return facts._copy_pins(df, step)
+    return []

@@ -1,0 +1,75 @@
+"""What every step after the readers passes along: locations, severities, findings, input errors."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown severity {text!r} (expected error, warning or info)"
+            ) from None
+
+
+@dataclass(frozen=True)
+class Location:
+    """A span in a repository file. Lines and columns are 1-based; path is repo-relative, POSIX."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+
+    @property
+    def last_line(self) -> int:
+        return self.end_line if self.end_line is not None else self.line
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+    location: Location
+    severity: Severity
+    fix: str | None = None
+    # Other places that explain the finding (the ENV line, the driver command, the uv pin...).
+    related: tuple[tuple[str, Location], ...] = ()
+    # Text edits a fixer may apply; filled by rules that can fix (a later issue).
+    edits: tuple = field(default=())
+
+    @property
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.code, self.message)
+
+
+@dataclass(frozen=True)
+class InputError:
+    """A file uvray cannot use. Reported as one line; the run exits 2 but other files are still checked."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def render(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: error: {self.message}"
+
+
+class UsageError(Exception):
+    """Bad command line or configuration: a one-line message and exit code 2."""

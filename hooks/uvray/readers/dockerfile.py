@@ -1,0 +1,593 @@
+"""Dockerfile text → instructions with 1-based spans, heredocs, flags, and stages with resolved ARG/ENV.
+
+Built on dockerfile-parse, which finds where instructions start, with its traps repaired here:
+its lines are 0-based; it turns heredoc bodies into bogus instructions (containerbuildsystem/
+dockerfile-parse#145); a blank line inside a continuation ends its instruction (BuildKit skips
+it); and `FROM <stage>` does not inherit the parent stage's ENV (Docker's does). Values of ARG and
+ENV are resolved the way BuildKit does: global ARGs before the first FROM, ARG scope per stage,
+ENV overriding ARG, `--build-arg` overriding defaults.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+
+from uvray.findings import InputError, Location
+from uvray.readers.shell import expand_braced
+
+KNOWN_INSTRUCTIONS = {
+    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+    "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+}  # fmt: skip
+_HEREDOC_INSTRUCTIONS = {"RUN", "COPY", "ADD"}
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$")
+_HEREDOC_MARK = re.compile(r"<<(-?)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([A-Za-z0-9_.\-]+))")
+_FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?:=(\S*))?")
+
+
+@dataclass
+class Heredoc:
+    name: str
+    body: str
+    # 1-based line of the body's first line.
+    first_line: int
+    strip_tabs: bool
+    quoted: bool
+
+
+@dataclass
+class Instruction:
+    keyword: str
+    line: int
+    end_line: int
+    # Text after the keyword with continuations joined (escape+newline removed, comment lines
+    # dropped); heredoc bodies are not part of it.
+    text: str
+    # (offset into text, 1-based file line) at each physical line's start, to map offsets back.
+    line_map: list[tuple[int, int]]
+    flags: list[tuple[str, str | None]] = field(default_factory=list)
+    # Offset in text where the arguments start (after the flags).
+    args_offset: int = 0
+    heredocs: list[Heredoc] = field(default_factory=list)
+
+    @property
+    def args(self) -> str:
+        return self.text[self.args_offset :]
+
+    def flag(self, name: str) -> str | None:
+        return next((v for k, v in self.flags if k == name), None)
+
+    def flag_values(self, name: str) -> list[str]:
+        return [v for k, v in self.flags if k == name and v is not None]
+
+    def line_at(self, offset: int) -> int:
+        line = self.line
+        for start, ln in self.line_map:
+            if start > offset:
+                break
+            line = ln
+        return line
+
+    def exec_form(self) -> list[str] | None:
+        """The JSON array form of RUN/CMD/ENTRYPOINT/SHELL, or None for shell form."""
+        args = self.args.strip()
+        if not args.startswith("["):
+            return None
+        try:
+            value = json.loads(args)
+        except ValueError:
+            return None
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        return None
+
+
+@dataclass
+class Var:
+    """An ARG or ENV value as the build would see it; value None when not statically known."""
+
+    name: str
+    value: str | None
+    location: Location
+    kind: str  # "ENV", "ARG", "build-arg"
+    stage: str
+
+
+@dataclass
+class Step:
+    """An instruction with the state in force when it runs."""
+
+    instruction: Instruction
+    env: dict[str, Var]
+    args: dict[str, Var]
+    workdir: str
+    user: str | None
+    shell: list[str]
+
+    def shell_env(self) -> dict[str, Var]:
+        """What a RUN's processes see: ARGs in scope, overridden by ENV."""
+        merged = dict(self.args)
+        merged.update(self.env)
+        return merged
+
+
+@dataclass
+class Stage:
+    index: int
+    name: str | None
+    base: str
+    base_known: bool
+    from_instruction: Instruction
+    parent: Stage | None
+    steps: list[Step] = field(default_factory=list)
+    env: dict[str, Var] = field(default_factory=dict)
+    workdir: str = "/"
+    user: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name else f"#{self.index}"
+
+    def ancestry(self) -> list[Stage]:
+        """This stage and the stages it is built FROM, nearest first."""
+        chain: list[Stage] = []
+        stage: Stage | None = self
+        while stage is not None and stage not in chain:
+            chain.append(stage)
+            stage = stage.parent
+        return chain
+
+    def all_steps(self) -> list[Step]:
+        """Steps of the ancestry and this stage, in build order (what the image's layers did)."""
+        steps: list[Step] = []
+        for stage in reversed(self.ancestry()):
+            steps.extend(stage.steps)
+        return steps
+
+
+@dataclass
+class Dockerfile:
+    path: str
+    lines: list[str]
+    directives: dict[str, str]
+    escape: str
+    instructions: list[Instruction]
+    stages: list[Stage]
+    global_args: dict[str, Var]
+
+    def stage(self, name_or_index: str) -> Stage | None:
+        for stage in self.stages:
+            if stage.name and stage.name.lower() == name_or_index.lower():
+                return stage
+        if name_or_index.isdigit() and int(name_or_index) < len(self.stages):
+            return self.stages[int(name_or_index)]
+        return None
+
+    def final_stage(self, target: str | None = None) -> Stage | None:
+        if target:
+            return self.stage(target)
+        return self.stages[-1] if self.stages else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_dockerfile(
+    text: str, display_path: str, build_args: dict[str, str] | None = None
+) -> tuple[Dockerfile | None, list[InputError]]:
+    lines = text.splitlines()
+    errors: list[InputError] = []
+    directives, escape = _directives(lines)
+    starts = _instruction_starts(text, escape)
+    instructions: list[Instruction] = []
+    consumed = 0  # 0-based index of the first line not yet part of an instruction
+    for start in starts:
+        if start < consumed:
+            continue  # dockerfile-parse saw a "line" inside a heredoc or blank-line continuation
+        instruction, consumed, error = _read_instruction(lines, start, escape, display_path)
+        if error:
+            errors.append(error)
+        if instruction is not None:
+            instructions.append(instruction)
+    for ins in instructions:
+        if ins.keyword not in KNOWN_INSTRUCTIONS:
+            errors.append(InputError(display_path, f"unknown instruction {ins.keyword}", ins.line))
+    if not any(i.keyword == "FROM" for i in instructions):
+        if instructions:
+            first = instructions[0]
+            errors.append(InputError(display_path, "no FROM instruction", first.line))
+        elif text.strip():
+            errors.append(InputError(display_path, "no instructions found"))
+    dockerfile = Dockerfile(display_path, lines, directives, escape, instructions, [], {})
+    _build_stages(dockerfile, build_args or {})
+    return dockerfile, errors
+
+
+def _directives(lines: list[str]) -> tuple[dict[str, str], str]:
+    """Parser directives: `# key=value` comments before anything else (BuildKit's rule)."""
+    directives: dict[str, str] = {}
+    for line in lines:
+        m = _DIRECTIVE.match(line.strip())
+        if not m or m.group(1).lower() in directives:
+            break
+        directives[m.group(1).lower()] = m.group(2)
+    escape = directives.get("escape", "\\")
+    if escape not in ("\\", "`"):
+        escape = "\\"
+    return directives, escape
+
+
+def _instruction_starts(text: str, escape: str) -> list[int]:
+    """0-based line numbers where dockerfile-parse sees instructions (comments excluded)."""
+    from dockerfile_parse import DockerfileParser
+
+    parser = DockerfileParser(fileobj=io.StringIO(text), env_replace=False)
+    starts = [entry["startline"] for entry in parser.structure if entry["instruction"] != "COMMENT"]
+    return sorted(set(starts))
+
+
+def _continues(line: str, escape: str) -> bool:
+    return line.rstrip().endswith(escape)
+
+
+def _read_instruction(
+    lines: list[str], start: int, escape: str, path: str
+) -> tuple[Instruction | None, int, InputError | None]:
+    first = lines[start].lstrip()
+    m = re.match(r"(\S+)", first)
+    if not m:
+        return None, start + 1, None
+    keyword_raw = m.group(1)
+    keyword = keyword_raw.upper()
+    # A keyword glued to the escape char (RUN\) still starts an instruction.
+    if keyword.endswith(escape) and len(keyword) > 1:
+        keyword = keyword[:-1]
+        keyword_raw = keyword_raw[:-1]
+    rest = first[len(keyword_raw) :]
+    if rest[:1] in (" ", "\t"):
+        rest = rest[1:]
+    parts: list[str] = []
+    line_map: list[tuple[int, int]] = []
+    offset = 0
+    i = start
+    current = rest
+    while True:
+        line_map.append((offset, i + 1))
+        if _continues(current, escape):
+            stripped = current.rstrip()
+            piece = stripped[: -len(escape)]
+            parts.append(piece)
+            offset += len(piece)
+            i += 1
+            # Comment lines and blank lines inside a continuation are dropped by BuildKit.
+            while i < len(lines) and (lines[i].strip() == "" or lines[i].lstrip().startswith("#")):
+                i += 1
+            if i >= len(lines):
+                break
+            current = lines[i]
+            continue
+        parts.append(current)
+        offset += len(current)
+        break
+    end = i
+    text = "".join(parts)
+    ins = Instruction(keyword, start + 1, end + 1, text, line_map)
+    _parse_flags(ins)
+    error = None
+    consumed = end + 1
+    if keyword in _HEREDOC_INSTRUCTIONS and "<<" in text:
+        consumed, error = _attach_heredocs(ins, lines, consumed, path)
+    return ins, consumed, error
+
+
+def _parse_flags(ins: Instruction) -> None:
+    text = ins.text
+    i = 0
+    while True:
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        m = _FLAG.match(text, i)
+        if not m or (m.end() < len(text) and text[m.end()] not in " \t"):
+            break
+        ins.flags.append((m.group(1), m.group(2)))
+        i = m.end()
+    ins.args_offset = i
+
+
+def _heredoc_marks(text: str) -> list[tuple[str, bool, bool]]:
+    """(name, strip_tabs, quoted) for each `<<EOF` outside quotes, in order."""
+    marks = []
+    quote = None
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == quote:
+                quote = None
+            i += 1
+            continue
+        if c in "'\"":
+            quote = c
+            i += 1
+            continue
+        if text.startswith("<<<", i):
+            i += 3
+            continue
+        m = _HEREDOC_MARK.match(text, i)
+        if m:
+            name = m.group(2) or m.group(3) or m.group(4)
+            marks.append((name, m.group(1) == "-", m.group(4) is None))
+            i = m.end()
+            continue
+        i += 1
+    return marks
+
+
+def _attach_heredocs(
+    ins: Instruction, lines: list[str], i: int, path: str
+) -> tuple[int, InputError | None]:
+    for name, strip_tabs, quoted in _heredoc_marks(ins.args):
+        first = i
+        body: list[str] = []
+        while i < len(lines):
+            line = lines[i]
+            i += 1
+            if (line.lstrip("\t") if strip_tabs else line) == name:
+                break
+            body.append(line.lstrip("\t") if strip_tabs else line)
+        else:
+            ins.end_line = len(lines)
+            ins.heredocs.append(Heredoc(name, "\n".join(body), first + 1, strip_tabs, quoted))
+            return i, InputError(path, f"unterminated heredoc <<{name}", ins.line)
+        ins.heredocs.append(Heredoc(name, "\n".join(body) + "\n", first + 1, strip_tabs, quoted))
+        ins.end_line = i
+    return i, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Words and variables (BuildKit's shell-lexer rules for ENV/ARG/FROM/COPY/WORKDIR/USER)
+
+
+def split_words(text: str, escape: str, lookup) -> list[tuple[str, bool]]:
+    """Split on unquoted whitespace, dequote, expand variables. Returns (word, known) pairs."""
+    words: list[tuple[str, bool]] = []
+    buf: list[str] = []
+    known = True
+    in_word = False
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c in " \t\r\n":
+            if in_word:
+                words.append(("".join(buf), known))
+                buf, known, in_word = [], True, False
+            i += 1
+            continue
+        in_word = True
+        if c == escape and i + 1 < n:
+            buf.append(text[i + 1])
+            i += 2
+        elif c == "'":
+            end = text.find("'", i + 1)
+            end = n if end < 0 else end
+            buf.append(text[i + 1 : end])
+            i = end + 1
+        elif c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                if text[i] == escape and i + 1 < n and text[i + 1] in ('"', escape, "$"):
+                    buf.append(text[i + 1])
+                    i += 2
+                elif text[i] == "$":
+                    value, ok, i = _expand_at(text, i, lookup)
+                    buf.append(value)
+                    known = known and ok
+                else:
+                    buf.append(text[i])
+                    i += 1
+            i += 1
+        elif c == "$":
+            value, ok, i = _expand_at(text, i, lookup)
+            buf.append(value)
+            known = known and ok
+        else:
+            buf.append(c)
+            i += 1
+    if in_word:
+        words.append(("".join(buf), known))
+    return words
+
+
+def _expand_at(text: str, i: int, lookup) -> tuple[str, bool, int]:
+    if i + 1 < len(text) and text[i + 1] == "{":
+        end = text.find("}", i + 2)
+        if end < 0:
+            return text[i:], False, len(text)
+        value, ok = expand_braced(text[i + 2 : end], lookup, text[i : end + 1])
+        return value, ok, end + 1
+    m = re.match(r"[A-Za-z_][A-Za-z0-9_]*", text[i + 1 :])
+    if not m:
+        return "$", True, i + 1
+    name = m.group(0)
+    value = lookup(name)
+    end = i + 1 + len(name)
+    return (("$" + name), False, end) if value is None else (value, True, end)
+
+
+def expand(text: str, variables: dict[str, Var]) -> tuple[str, bool]:
+    """Expand $VAR references in one already-dequoted string (used for image names)."""
+    words = split_words(text.replace(" ", "\\ "), "\\", _lookup(variables))
+    if not words:
+        return "", True
+    return " ".join(w for w, _ in words), all(k for _, k in words)
+
+
+def _lookup(variables: dict[str, Var]):
+    def lookup(name: str) -> str | None:
+        var = variables.get(name)
+        return None if var is None else var.value
+
+    return lookup
+
+
+def _key_values(ins: Instruction, escape: str, lookup) -> list[tuple[str, str | None, bool]]:
+    """ENV/ARG/LABEL arguments → (key, value or None if absent, known)."""
+    args = ins.args.strip()
+    if ins.keyword == "ENV" and not re.match(r"^[^\s=]+=", args):
+        # Legacy `ENV KEY value with spaces`.
+        key, _, rest = args.partition(" ")
+        words = split_words(rest.strip(), escape, lookup)
+        value = " ".join(w for w, _ in words)
+        return [(key, value, all(k for _, k in words))]
+    out = []
+    for word_raw in _raw_words(args, escape):
+        if "=" in word_raw:
+            key, _, raw_value = word_raw.partition("=")
+            words = split_words(raw_value, escape, lookup)
+            value = "".join(w for w, _ in words) if words else ""
+            out.append((key, value, all(k for _, k in words)))
+        else:
+            out.append((word_raw, None, True))
+    return out
+
+
+def _raw_words(text: str, escape: str) -> list[str]:
+    """Split on unquoted whitespace without dequoting (so `K="a b"` stays one word)."""
+    words: list[str] = []
+    buf: list[str] = []
+    quote = None
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote is None and c in " \t\r\n":
+            if buf:
+                words.append("".join(buf))
+                buf = []
+            i += 1
+            continue
+        if c == escape and i + 1 < len(text):
+            buf.append(text[i : i + 2])
+            i += 2
+            continue
+        if quote is None and c in "'\"":
+            quote = c
+        elif quote == c:
+            quote = None
+        buf.append(c)
+        i += 1
+    if buf:
+        words.append("".join(buf))
+    return words
+
+
+# ---------------------------------------------------------------------------------------------
+# Stages
+
+
+def _location(path: str, ins: Instruction) -> Location:
+    return Location(path, ins.line, 1, ins.end_line, None)
+
+
+def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
+    escape = df.escape
+    global_args: dict[str, Var] = {}
+    stage: Stage | None = None
+    env: dict[str, Var] = {}
+    args: dict[str, Var] = {}
+    workdir = "/"
+    user: str | None = None
+    shell = ["/bin/sh", "-c"]
+
+    def lookup_for_args(scope: dict[str, Var]):
+        return _lookup(scope)
+
+    for ins in df.instructions:
+        if ins.keyword == "FROM":
+            words = split_words(ins.args, escape, _lookup(global_args))
+            base, base_known = words[0] if words else ("", False)
+            name = None
+            if len(words) >= 3 and words[1][0].lower() == "as":
+                name = words[2][0]
+            parent = df.stage(base) if base_known and base else None
+            index = len(df.stages)
+            stage = Stage(index, name, base, base_known, ins, parent)
+            df.stages.append(stage)
+            if parent is not None:
+                env = dict(parent.env)
+                workdir, user = parent.workdir, parent.user
+            else:
+                env, workdir, user = {}, "/", None
+            args = {}
+            shell = ["/bin/sh", "-c"]
+            continue
+        if stage is None:
+            if ins.keyword == "ARG":
+                for key, value, known in _key_values(ins, escape, _lookup(global_args)):
+                    var = _arg_var(df.path, ins, key, value, known, build_args, "(global)")
+                    global_args[key] = var
+            continue
+        scope = dict(args)
+        scope.update(env)
+        step = Step(ins, dict(env), dict(args), workdir, user, list(shell))
+        stage.steps.append(step)
+        if ins.keyword == "ENV":
+            for key, value, known in _key_values(ins, escape, lookup_for_args(scope)):
+                env[key] = Var(
+                    key, value if known else None, _location(df.path, ins), "ENV", stage.label
+                )
+                scope[key] = env[key]
+        elif ins.keyword == "ARG":
+            for key, value, known in _key_values(ins, escape, lookup_for_args(scope)):
+                if value is None and key in global_args and key not in build_args:
+                    var = Var(
+                        key, global_args[key].value, _location(df.path, ins), "ARG", stage.label
+                    )
+                else:
+                    var = _arg_var(df.path, ins, key, value, known, build_args, stage.label)
+                args[key] = var
+        elif ins.keyword == "WORKDIR":
+            words = split_words(ins.args, escape, lookup_for_args(scope))
+            if words:
+                target = words[0][0] if words[0][1] else "?"
+                workdir = _join_path(workdir, target)
+        elif ins.keyword == "USER":
+            words = split_words(ins.args, escape, lookup_for_args(scope))
+            user = words[0][0] if words and words[0][1] else (None if not words else "?")
+        elif ins.keyword == "SHELL":
+            shell = ins.exec_form() or shell
+        stage.env = dict(env)
+        stage.workdir = workdir
+        stage.user = user
+    df.global_args = global_args
+
+
+def _arg_var(path, ins, key, value, known, build_args, stage_label) -> Var:
+    if key in build_args:
+        return Var(key, build_args[key], _location(path, ins), "build-arg", stage_label)
+    if value is None:
+        # Declared without a default and not passed: the build would see "", but CI usually
+        # passes it; treat as unknown rather than guess.
+        return Var(key, None, _location(path, ins), "ARG", stage_label)
+    return Var(key, value if known else None, _location(path, ins), "ARG", stage_label)
+
+
+def _join_path(base: str, target: str) -> str:
+    if target.startswith("/"):
+        path = target
+    else:
+        path = base.rstrip("/") + "/" + target
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/" + "/".join(parts)

@@ -1,0 +1,311 @@
+"""POSIX shell text → simple commands (words, VAR=x prefixes, line numbers).
+
+Not a shell: just enough of the grammar to find every command a Dockerfile RUN, a workflow `run:`
+or an entrypoint would execute, without being fooled by quotes, comments, line continuations,
+here-documents or control-flow keywords. `RUN uv sync # --no-install-project` passes no flag.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+# A variable lookup: name -> value, or None when the value is not known statically.
+Lookup = Callable[[str], Optional[str]]
+
+_OPERATORS = ("&&", "||", ";;", "&", "|", ";", "(", ")")
+_SEPARATORS = {"&&", "||", ";;", "&", "|", ";", "\n", "(", ")"}
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_KEYWORDS_BEFORE_COMMAND = {
+    "if",
+    "then",
+    "else",
+    "elif",
+    "while",
+    "until",
+    "do",
+    "!",
+    "{",
+    "}",
+    "time",
+}
+_KEYWORDS_ALONE = {"fi", "done", "esac"}
+_REDIRECT = re.compile(r"^(\d*|&)(>>?|<|>&|<&|>\||<>)(.*)$")
+_HEREDOC = re.compile(r"^(\d*)<<(-?)(.*)$")
+
+
+@dataclass
+class Word:
+    text: str
+    # False when the word contains a variable or command substitution whose value is unknown.
+    known: bool
+    offset: int
+
+
+@dataclass
+class SimpleCommand:
+    words: list[str]
+    # VAR=value prefixes; value None when not statically known.
+    assignments: dict[str, str | None]
+    offset: int
+    end_offset: int
+    known: list[bool] = field(default_factory=list)
+
+
+class _Lexer:
+    def __init__(self, text: str, lookup: Lookup | None) -> None:
+        self.text = text
+        self.n = len(text)
+        self.i = 0
+        self.lookup = lookup
+        self.pending_heredocs: list[tuple[str, bool]] = []
+
+    def tokens(self) -> list[Word | str]:
+        """Words and operator strings ('\\n' included); comments and here-document bodies dropped."""
+        out: list[Word | str] = []
+        text, n = self.text, self.n
+        while self.i < n:
+            c = text[self.i]
+            if c == "\\" and self.i + 1 < n and text[self.i + 1] == "\n":
+                self.i += 2
+                continue
+            if c in " \t\r":
+                self.i += 1
+                continue
+            if c == "\n":
+                out.append("\n")
+                self.i += 1
+                if self.pending_heredocs:
+                    self._skip_heredoc_bodies()
+                continue
+            if c == "#":
+                end = text.find("\n", self.i)
+                self.i = n if end < 0 else end
+                continue
+            if text.startswith("&>", self.i):
+                self.i += 2  # bash's &>file: a redirection of both streams
+                self._skip_blanks_then_word()
+                continue
+            op = next((o for o in _OPERATORS if text.startswith(o, self.i)), None)
+            if op is not None:
+                out.append(op)
+                self.i += len(op)
+                continue
+            word = self._word()
+            heredoc = _HEREDOC.match(word.text)
+            if heredoc and not word.text.startswith("<<<"):
+                delim = heredoc.group(3)
+                if not delim:
+                    nxt = self._skip_blanks_then_word()
+                    delim = nxt.text if nxt else ""
+                if delim:
+                    self.pending_heredocs.append((delim, heredoc.group(2) == "-"))
+                continue
+            out.append(word)
+        return out
+
+    def _skip_blanks_then_word(self) -> Word | None:
+        while self.i < self.n and self.text[self.i] in " \t":
+            self.i += 1
+        if self.i >= self.n or self.text[self.i] in "\n;&|()":
+            return None
+        return self._word()
+
+    def _skip_heredoc_bodies(self) -> None:
+        for delim, strip_tabs in self.pending_heredocs:
+            while self.i < self.n:
+                end = self.text.find("\n", self.i)
+                line = self.text[self.i : (self.n if end < 0 else end)]
+                self.i = self.n if end < 0 else end + 1
+                if (line.lstrip("\t") if strip_tabs else line).rstrip("\r") == delim:
+                    break
+        self.pending_heredocs = []
+
+    def _word(self) -> Word:
+        text, n = self.text, self.n
+        start = self.i
+        parts: list[str] = []
+        known = True
+        while self.i < n:
+            c = text[self.i]
+            if c == "&" and parts and parts[-1] in "<>":
+                parts.append(c)  # 2>&1, >&2: part of the redirection, not a background operator
+                self.i += 1
+                continue
+            if c in " \t\r\n;&|()":
+                # '<' and '>' stay inside words so redirections can be recognised as whole words.
+                break
+            if c == "\\":
+                if self.i + 1 < n:
+                    if text[self.i + 1] != "\n":
+                        parts.append(text[self.i + 1])
+                    self.i += 2
+                else:
+                    self.i += 1
+                continue
+            if c == "'":
+                end = text.find("'", self.i + 1)
+                end = n if end < 0 else end
+                parts.append(text[self.i + 1 : end])
+                self.i = end + 1
+                continue
+            if c == '"':
+                self.i += 1
+                while self.i < n and text[self.i] != '"':
+                    d = text[self.i]
+                    if d == "\\" and self.i + 1 < n and text[self.i + 1] in '"\\$`\n':
+                        if text[self.i + 1] != "\n":
+                            parts.append(text[self.i + 1])
+                        self.i += 2
+                    elif d in "$`":
+                        value, ok = self._expansion()
+                        parts.append(value)
+                        known = known and ok
+                    else:
+                        parts.append(d)
+                        self.i += 1
+                self.i += 1
+                continue
+            if c in "$`":
+                value, ok = self._expansion()
+                parts.append(value)
+                known = known and ok
+                continue
+            parts.append(c)
+            self.i += 1
+        return Word("".join(parts), known, start)
+
+    def _expansion(self) -> tuple[str, bool]:
+        """Consume $VAR, ${...}, $(...), `...` at self.i; return (value, known)."""
+        text, n, i = self.text, self.n, self.i
+        if text[i] == "`":
+            end = text.find("`", i + 1)
+            self.i = n if end < 0 else end + 1
+            return text[i : self.i], False
+        if i + 1 >= n:
+            self.i += 1
+            return "$", True
+        nxt = text[i + 1]
+        if nxt == "(":
+            self.i = _balanced(text, i + 1, "(", ")")
+            return text[i : self.i], False
+        if nxt == "{":
+            end = _balanced(text, i + 1, "{", "}")
+            self.i = end
+            inner = text[i + 2 : end - 1]
+            return expand_braced(inner, self.lookup, text[i:end])
+        m = re.match(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]", text[i + 1 :])
+        if not m:
+            self.i += 1
+            return "$", True
+        name = m.group(0)
+        self.i = i + 1 + len(name)
+        value = self.lookup(name) if self.lookup else None
+        if value is None:
+            return "$" + name, False
+        return value, True
+
+
+def _balanced(text: str, i: int, open_: str, close: str) -> int:
+    """Index just past the bracket closing the one at text[i] (quotes respected roughly)."""
+    depth = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "'" and open_ == "(":
+            end = text.find("'", i + 1)
+            i = n if end < 0 else end + 1
+            continue
+        if c == open_:
+            depth += 1
+        elif c == close:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return n
+
+
+def expand_braced(inner: str, lookup: Lookup | None, raw: str) -> tuple[str, bool]:
+    """${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:+word}, ${NAME+word}; anything fancier is unknown."""
+    m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+=?])(.*))?$", inner, re.S)
+    if not m:
+        return raw, False
+    name, op, word = m.group(1), m.group(2), m.group(3) or ""
+    value = lookup(name) if lookup else None
+    if op is None:
+        return (raw, False) if value is None else (value, True)
+    if value is None:
+        return raw, False
+    empty_counts = op.startswith(":")
+    is_set = value != "" if empty_counts else True
+    if op.endswith("-") or op.endswith("="):
+        return (value, True) if is_set else (word, True)
+    if op.endswith("+"):
+        return (word, True) if is_set else ("", True)
+    return (value, True) if is_set else (raw, False)
+
+
+def split_commands(text: str, lookup: Lookup | None = None) -> list[SimpleCommand]:
+    """Split a shell script into simple commands, in order."""
+    tokens = _Lexer(text, lookup).tokens()
+    commands: list[SimpleCommand] = []
+    current: list[Word] = []
+
+    def flush(end: int) -> None:
+        if current:
+            cmd = _to_command(current, end)
+            if cmd is not None:
+                commands.append(cmd)
+            current.clear()
+
+    for tok in tokens:
+        if isinstance(tok, str):
+            flush(current[-1].offset + len(current[-1].text) if current else 0)
+        else:
+            current.append(tok)
+    flush(len(text))
+    return commands
+
+
+def _to_command(words: list[Word], end: int) -> SimpleCommand | None:
+    words = _drop_redirections(words)
+    while words and words[0].text in _KEYWORDS_BEFORE_COMMAND:
+        words = words[1:]
+    if not words or words[0].text in _KEYWORDS_ALONE:
+        return None
+    if words[0].text in ("for", "case", "select"):
+        return None
+    assignments: dict[str, str | None] = {}
+    while words and _ASSIGNMENT.match(words[0].text):
+        name, _, value = words[0].text.partition("=")
+        assignments[name] = value if words[0].known else None
+        words = words[1:]
+    offset = words[0].offset if words else end
+    return SimpleCommand(
+        words=[w.text for w in words],
+        assignments=assignments,
+        offset=offset,
+        end_offset=end,
+        known=[w.known for w in words],
+    )
+
+
+def _drop_redirections(words: list[Word]) -> list[Word]:
+    out: list[Word] = []
+    skip_next = False
+    for w in words:
+        if skip_next:
+            skip_next = False
+            continue
+        m = _REDIRECT.match(w.text)
+        if m and (m.group(1) or w.text[0] in "<>"):
+            if not m.group(3):
+                skip_next = True
+            continue
+        out.append(w)
+    return out

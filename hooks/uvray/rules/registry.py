@@ -1,0 +1,53 @@
+"""Every rule uvray has, and the codes it retired (never reused)."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from uvray.rules import RetiredCode, RuleMeta
+
+_MODULES = (
+    "ruv001_unused_suppression",
+    "ruv002_malformed_suppression",
+    "ruv101_workers_resync_shared_env",
+    "ruv102_uv_without_env_locking",
+    "ruv103_uv_unpinned",
+    "ruv106_no_sync_without_prebuilt_env",
+    "ruv107_per_worker_resolution_load",
+    "ruv108_compile_bytecode_at_runtime",
+    "ruv109_stale_project_under_no_sync",
+    "ruv301_frozen_locked_conflict",
+    "ruv302_frozen_without_lockfile_in_build",
+)
+
+RETIRED = (
+    RetiredCode(
+        "RUV104",
+        "workspace-members-installed-into-runtime-synced-env",
+        "retired: its premise (the build-time install decides whether workers reinstall) was "
+        "disproved by real Ray runs; workspace members are covered by RUV101",
+    ),
+    RetiredCode(
+        "RUV105",
+        "shared-absolute-project-env-across-jobs",
+        "merged into RUV101 (a fixed-path env synced by workers is the condition)",
+    ),
+)
+
+_loaded: list[ModuleType] | None = None
+
+
+def rule_modules() -> list[ModuleType]:
+    global _loaded
+    if _loaded is None:
+        _loaded = [importlib.import_module(f"uvray.rules.{name}") for name in _MODULES]
+    return _loaded
+
+
+def all_rules() -> dict[str, RuleMeta]:
+    return {m.META.code: m.META for m in rule_modules()}
+
+
+def retired() -> dict[str, RetiredCode]:
+    return {r.code: r for r in RETIRED}
