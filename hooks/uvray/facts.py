@@ -443,10 +443,7 @@ class Facts:
         for image in self.images:
             if not image.is_ray_image:
                 continue
-            env = {
-                name: Setting(name, var.value, var.location, f"ENV in stage {var.stage}")
-                for name, var in image.stage.env.items()
-            }
+            env = _settings_from_vars(image.stage.env)
             uv_pin = image.uv_pins[-1] if image.uv_pins else None
             uv = self._uv_version(uv_pin)
             drivers = image.drivers + self.cluster_drivers
@@ -700,9 +697,15 @@ class CommandUse:
         return self.env.get(name)
 
 
+def _var_origin(var) -> str:
+    if var.kind == "build-arg":
+        return "a build argument"
+    return f"{var.kind} on line {var.location.line}"
+
+
 def _settings_from_vars(variables) -> dict[str, Setting]:
     return {
-        name: Setting(name, var.value, var.location, f"{var.kind} in stage {var.stage}")
+        name: Setting(name, var.value, var.location, _var_origin(var))
         for name, var in variables.items()
     }
 

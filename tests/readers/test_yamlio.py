@@ -85,6 +85,12 @@ def test_scalars_match_safe_load_for_keys_too(loader: str) -> None:
     assert doc == {True: 2, 3: "three", None: 4}  # `on` and `yes` are the same key, last wins
 
 
+def test_str_keys_keep_the_key_text(loader: str) -> None:
+    doc = load1("on: 1\nyes: 2\n3: three\n'q': 4\nnull: 5\n<<: {m: 6}\n", str_keys=True)
+    assert doc == {"on": 1, "yes": 2, "3": "three", "q": 4, "null": 5, "m": 6}
+    assert doc.key_lines["yes"] == 2  # type: ignore[union-attr]
+
+
 # --- positions --------------------------------------------------------------------------------
 
 
@@ -436,13 +442,10 @@ def _has_nan(value: object) -> bool:
 
 
 JSONISH = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=30,
 )
 

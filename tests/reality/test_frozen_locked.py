@@ -49,8 +49,12 @@ dependencies = []
 OLD_LOCKED_VS_FROZEN = "error: the argument '--locked' cannot be used with '--frozen'"
 OLD_FROZEN_VS_LOCKED = "error: the argument '--frozen' cannot be used with '--locked'"
 OLD_LOCKED_VS_CHECK_EXISTS = "error: the argument '--locked' cannot be used with '--check-exists'"
-LOCKED_VS_ENV = "error: the argument `--locked` cannot be used with `UV_FROZEN` (environment variable)"
-ENV_VS_FROZEN = "error: the argument `UV_LOCKED` (environment variable) cannot be used with `--frozen`"
+LOCKED_VS_ENV = (
+    "error: the argument `--locked` cannot be used with `UV_FROZEN` (environment variable)"
+)
+ENV_VS_FROZEN = (
+    "error: the argument `UV_LOCKED` (environment variable) cannot be used with `--frozen`"
+)
 ENV_VS_ENV = (
     "error: the argument `UV_LOCKED` (environment variable) cannot be used with "
     "`UV_FROZEN` (environment variable)"

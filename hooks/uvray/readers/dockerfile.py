@@ -435,41 +435,46 @@ def _lookup(variables: dict[str, Var]):
     return lookup
 
 
-def _key_values(ins: Instruction, escape: str, lookup) -> list[tuple[str, str | None, bool]]:
-    """ENV/ARG/LABEL arguments → (key, value or None if absent, known)."""
-    args = ins.args.strip()
+def _key_values(ins: Instruction, escape: str, lookup) -> list[tuple[str, str | None, bool, int]]:
+    """ENV/ARG arguments → (key, value or None if absent, known, offset of the key in ins.text)."""
+    args = ins.args
+    lead = ins.args_offset + len(args) - len(args.lstrip())
+    args = args.strip()
     if ins.keyword == "ENV" and not re.match(r"^[^\s=]+=", args):
         # Legacy `ENV KEY value with spaces`.
         key, _, rest = args.partition(" ")
         words = split_words(rest.strip(), escape, lookup)
         value = " ".join(w for w, _ in words)
-        return [(key, value, all(k for _, k in words))]
+        return [(key, value, all(k for _, k in words), lead)]
     out = []
-    for word_raw in _raw_words(args, escape):
+    for word_raw, offset in _raw_words(args, escape):
         if "=" in word_raw:
             key, _, raw_value = word_raw.partition("=")
             words = split_words(raw_value, escape, lookup)
             value = "".join(w for w, _ in words) if words else ""
-            out.append((key, value, all(k for _, k in words)))
+            out.append((key, value, all(k for _, k in words), lead + offset))
         else:
-            out.append((word_raw, None, True))
+            out.append((word_raw, None, True, lead + offset))
     return out
 
 
-def _raw_words(text: str, escape: str) -> list[str]:
-    """Split on unquoted whitespace without dequoting (so `K="a b"` stays one word)."""
-    words: list[str] = []
+def _raw_words(text: str, escape: str) -> list[tuple[str, int]]:
+    """Split on unquoted whitespace without dequoting (so `K="a b"` stays one word), with offsets."""
+    words: list[tuple[str, int]] = []
     buf: list[str] = []
+    start = 0
     quote = None
     i = 0
     while i < len(text):
         c = text[i]
         if quote is None and c in " \t\r\n":
             if buf:
-                words.append("".join(buf))
+                words.append(("".join(buf), start))
                 buf = []
             i += 1
             continue
+        if not buf:
+            start = i
         if c == escape and i + 1 < len(text):
             buf.append(text[i : i + 2])
             i += 2
@@ -481,7 +486,7 @@ def _raw_words(text: str, escape: str) -> list[str]:
         buf.append(c)
         i += 1
     if buf:
-        words.append("".join(buf))
+        words.append(("".join(buf), start))
     return words
 
 
@@ -527,7 +532,7 @@ def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
             continue
         if stage is None:
             if ins.keyword == "ARG":
-                for key, value, known in _key_values(ins, escape, _lookup(global_args)):
+                for key, value, known, _ in _key_values(ins, escape, _lookup(global_args)):
                     var = _arg_var(df.path, ins, key, value, known, build_args, "(global)")
                     global_args[key] = var
             continue
@@ -536,13 +541,12 @@ def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
         step = Step(ins, dict(env), dict(args), workdir, user, list(shell))
         stage.steps.append(step)
         if ins.keyword == "ENV":
-            for key, value, known in _key_values(ins, escape, lookup_for_args(scope)):
-                env[key] = Var(
-                    key, value if known else None, _location(df.path, ins), "ENV", stage.label
-                )
-                scope[key] = env[key]
+            # Every substitution in one ENV sees the values from before it (Docker's rule).
+            for key, value, known, offset in _key_values(ins, escape, lookup_for_args(scope)):
+                where = Location(df.path, ins.line_at(offset))
+                env[key] = Var(key, value if known else None, where, "ENV", stage.label)
         elif ins.keyword == "ARG":
-            for key, value, known in _key_values(ins, escape, lookup_for_args(scope)):
+            for key, value, known, _ in _key_values(ins, escape, lookup_for_args(scope)):
                 if value is None and key in global_args and key not in build_args:
                     var = Var(
                         key, global_args[key].value, _location(df.path, ins), "ARG", stage.label

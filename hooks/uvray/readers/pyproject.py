@@ -656,7 +656,10 @@ def _resolve_groups(
             if target not in raw:
                 problem = f"dependency group {name!r} includes unknown group {target!r}"
             elif target in stack or target == name:
-                problem = f"dependency group {name!r} includes itself via {target!r}"
+                problem = (
+                    f"dependency group {name!r} includes {target!r}, "
+                    f"which includes {name!r} again (a cycle)"
+                )
             if problem is not None:
                 if (name, target) not in reported:
                     reported.add((name, target))
@@ -948,6 +951,8 @@ def _read_canonical_lock(text: str, display: str) -> UvLock:
         if not _plausible_value(value):
             raise _NotCanonical
         if table == "":
+            if key in ("package", "manifest"):
+                raise _NotCanonical  # a table written as a key: let tomllib check its shape
             if key == "version":
                 if not value.isdigit():
                     raise _NotCanonical

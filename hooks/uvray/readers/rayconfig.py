@@ -315,12 +315,15 @@ def _runtime_env(
 
 def _embedded_offsets(source: str, span: Span, text: str) -> tuple[int, int]:
     """(line_offset, column_offset) that map positions in an embedded YAML string to the file."""
-    if span.style == "|":
-        return span.text_line - 1, _block_indent(source, span.text_line, text)
-    if "\n" not in text.rstrip("\n"):
-        # One line: it starts where the value starts, after the opening quote if any.
+    one_line = "\n" not in text.rstrip("\n")
+    if span.is_block:
+        # A literal block keeps every line; a folded one only its first line as written.
+        column = _block_indent(source, span.text_line, text) if span.style == "|" or one_line else 0
+        return span.text_line - 1, column
+    if one_line:
+        # It starts where the value starts, after the opening quote if any.
         return span.line - 1, span.column - 1 + (1 if span.style in ("'", '"') else 0)
-    return span.text_line - 1, 0
+    return span.line - 1, 0
 
 
 def _block_indent(source: str, first_line: int, text: str) -> int:

@@ -200,7 +200,7 @@ def read_workflow(
     text: str, display_path: str, is_action: bool = False
 ) -> tuple[Workflow | None, list[InputError]]:
     """Read a workflow (or, with ``is_action``, an action.yml). Never raises."""
-    docs, errors = load_yaml(text, display_path)
+    docs, errors = load_yaml(text, display_path, str_keys=True)
     present = [d for d in docs if d is not None]
     if not present:
         return None, errors
@@ -259,21 +259,22 @@ def _format_python(value: Any) -> str:
 
 
 def _entries(ymap: YMap) -> list[tuple[str, Any, Span, Span]]:
-    """(GitHub key text, value, key span, value span) for each entry."""
-    out = []
-    for key, value in ymap.items():
-        key_span = ymap.key_spans.get(key, ymap.span)
-        value_span = ymap.value_spans.get(key, ymap.span)
-        name = key_span.raw if key_span.raw is not None else _format_python(key)
-        out.append((name, value, key_span, value_span))
-    return out
+    """(key, value, key span, value span) for each entry; keys are text (loaded with str_keys)."""
+    return [
+        (
+            key if isinstance(key, str) else _format_python(key),
+            value,
+            ymap.key_spans.get(key, ymap.span),
+            ymap.value_spans.get(key, ymap.span),
+        )
+        for key, value in ymap.items()
+    ]
 
 
 def _lookup(ymap: YMap, name: str) -> tuple[Any, Span, Span] | None:
-    for key_name, value, key_span, value_span in _entries(ymap):
-        if key_name == name:
-            return value, key_span, value_span
-    return None
+    if name not in ymap:
+        return None
+    return ymap[name], ymap.key_spans.get(name, ymap.span), ymap.value_spans.get(name, ymap.span)
 
 
 def _is_expression(value: Any) -> bool:

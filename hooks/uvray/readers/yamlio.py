@@ -15,6 +15,9 @@ Design (what callers rely on):
     ``ymap.key_lines`` / ``ymap.value_lines`` (``dict[key, int]``);
   - ``ylist.span``, ``ylist.item_spans[i]``, ``ylist.item_lines``.
 
+  With SafeLoader keys, ``on``/``yes``/``true``/``1`` are the same key (True == 1) and the last
+  one wins, as with ``safe_load``; ``str_keys=True`` keeps every key as the text written.
+
   A ``Span`` also keeps the scalar's ``style`` ("" plain, ``'``, ``"``, ``|``, ``>``) and ``raw``
   text (after unescaping, before type resolution), so readers that follow other YAML rules than
   PyYAML (GitHub reads ``on:`` as the string "on", ``3.10`` as 3.1) can redo the resolution.
@@ -156,17 +159,20 @@ def load_yaml(
     column_offset: int = 0,
     max_nodes: int = MAX_NODES,
     max_depth: int = MAX_DEPTH,
+    str_keys: bool = False,
 ) -> tuple[list[Any], list[InputError]]:
     """Parse every document in ``text``. Returns (documents, errors); never raises.
 
     An empty stream gives ``[]``; an empty document (``---`` alone) gives ``None``.
+    ``str_keys``: scalar mapping keys are kept as the text written (``on`` stays "on", ``1``
+    stays "1"), for formats whose keys are always strings (GitHub workflows).
     """
     try:
         import yaml
     except ImportError:  # pragma: no cover - pyyaml is a hard dependency
         return [], [InputError(display, "cannot read YAML: PyYAML is not installed")]
 
-    builder = _Builder(yaml, display, line_offset, column_offset, max_nodes, max_depth)
+    builder = _Builder(yaml, display, line_offset, column_offset, max_nodes, max_depth, str_keys)
     loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
     try:
         builder.run(yaml.parse(text, Loader=loader))
@@ -263,8 +269,10 @@ class _Builder:
         column_offset: int,
         max_nodes: int,
         max_depth: int,
+        str_keys: bool,
     ) -> None:
         self.yaml = yaml
+        self.str_keys = str_keys
         self.display = display
         self.line_offset = line_offset
         self.column_offset = column_offset
@@ -422,6 +430,8 @@ class _Builder:
                     )
                 )
                 frame.key = _SKIP
+            elif self.str_keys and span.raw is not None:
+                frame.key = span.raw
             else:
                 frame.key = value
             return

@@ -11,7 +11,7 @@ from uvray.rules import RuleMeta
 # conflicts with --locked; from 0.9.23 a truthy env var conflicts with the opposite flag; from
 # FLAG_WINS the flag wins with a warning. Two truthy env vars conflict in every version.
 ENV_VALUE_AWARE = (0, 9, 23)
-FLAG_WINS = (0, 11, 0)  # provisional: replaced by the bisected release
+FLAG_WINS = (0, 12, 9)  # bisected: 0.12.8 is the last release that errors
 
 DOC = """\
 ## What it does
@@ -28,8 +28,8 @@ happens depends on the uv version (measured with real uv in uvray's `tests/reali
 | uv | `UV_FROZEN=1 uv sync --locked` | `UV_FROZEN=0 uv sync --locked` | `UV_FROZEN=1 UV_LOCKED=1 uv sync` |
 |---|---|---|---|
 | ≤ 0.9.22 | ``error: the argument '--locked' cannot be used with '--frozen'`` | same error | error |
-| 0.9.23 – FLAG_WINS_PREV | ``error: the argument `--locked` cannot be used with `UV_FROZEN` (environment variable)`` | works | error |
-| ≥ FLAG_WINS | ``warning: Ignoring `UV_FROZEN` because `--locked` was provided`` | works | error |
+| 0.9.23 – 0.12.8 | ``error: the argument `--locked` cannot be used with `UV_FROZEN` (environment variable)`` | works | error |
+| ≥ 0.12.9 | ``warning: Ignoring `UV_FROZEN` because `--locked` was provided`` | works | error |
 
 `UV_FROZEN=1` in a Dockerfile or CI env is common practice, and so is `uv sync --locked` (uv's
 Docker guide switched to it in 0.6.15): put together, the build or job fails — or, with newer uv,
@@ -139,9 +139,9 @@ def _env_flag_verdict(use: CommandUse, setting: Setting, flag: str):
         )
     else:
         text = (
-            f"uv ({use.uv.source}) exits with ``error: the argument `--{flag}` cannot be used "
-            f"with `{setting.name}` (environment variable)`` before the version where the flag "
-            "wins; newer uv ignores the variable with a warning."
+            f"the uv version is unknown ({use.uv.source}): uv up to 0.12.8 exits with an error "
+            f"(``the argument `--{flag}` cannot be used with `{setting.name}` (environment "
+            f"variable)``); uv 0.12.9 and newer ignore {setting.name} with a warning."
         )
     return base + text, Severity.ERROR
 

@@ -1,0 +1,89 @@
+"""Every rule against its fixtures: tests/rules/fixtures/<CODE>/{bad,good}/<case>/ are mini repos.
+
+A case with `xfail.txt` documents a known bug (strict xfail: it fails the suite once fixed).
+A bad case holds `expected.txt`: one line per finding of that code, `<path>:<line> <severity>`,
+optionally followed by ` ~ <text the message must contain>`. A good case must produce no finding
+of that code. Good cases named `trap-N-…` are the false-positive traps of domain.md §5.
+Extra settings for a case go in its own `uvray.toml` (build-args, ray-version, …).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from uvray.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _cases():
+    for code_dir in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+        for kind in ("bad", "good"):
+            folder = code_dir / kind
+            if not folder.is_dir():
+                continue
+            for case in sorted(p for p in folder.iterdir() if p.is_dir()):
+                marks = []
+                if (case / "xfail.txt").exists():
+                    reason = (case / "xfail.txt").read_text().strip()
+                    marks.append(pytest.mark.xfail(strict=True, reason=reason))
+                yield pytest.param(
+                    code_dir.name, kind, case, id=f"{code_dir.name}-{kind}-{case.name}", marks=marks
+                )
+
+
+def run_case(code: str, case: Path, tmp_path: Path, capsys) -> list[dict]:
+    repo = tmp_path / case.name
+    shutil.copytree(case, repo, ignore=shutil.ignore_patterns("expected.txt", "xfail.txt"))
+    rc = main(["check", str(repo), "--format", "json", "--exit-zero"])
+    out = capsys.readouterr().out
+    report = json.loads(out)
+    assert rc == 0, f"uvray exited {rc}; errors: {report['errors']}"
+    assert report["errors"] == [], report["errors"]
+    return [f for f in report["findings"] if f["code"] == code]
+
+
+def parse_expected(text: str) -> list[tuple[str, int, str, str | None]]:
+    expected = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        head, _, needle = line.partition(" ~ ")
+        where, severity = head.split()
+        path, _, lineno = where.rpartition(":")
+        expected.append((path, int(lineno), severity, needle.strip() or None))
+    return expected
+
+
+@pytest.mark.parametrize(("code", "kind", "case"), list(_cases()))
+def test_fixture(code: str, kind: str, case: Path, tmp_path: Path, capsys) -> None:
+    findings = run_case(code, case, tmp_path, capsys)
+    got = sorted((f["path"], f["line"], f["severity"]) for f in findings)
+    if kind == "good":
+        assert got == [], "\n".join(f"{f['path']}:{f['line']} {f['message']}" for f in findings)
+        return
+    expected = parse_expected((case / "expected.txt").read_text())
+    assert got == sorted((p, n, s) for p, n, s, _ in expected), "\n".join(
+        f"{f['path']}:{f['line']} {f['severity']} {f['message']}" for f in findings
+    )
+    for path, line, _sev, needle in expected:
+        if needle is None:
+            continue
+        message = next(f["message"] for f in findings if (f["path"], f["line"]) == (path, line))
+        assert needle in message, message
+
+
+def test_every_rule_has_bad_and_good_fixtures() -> None:
+    from uvray.rules.registry import all_rules
+
+    missing = []
+    for code in all_rules():
+        for kind in ("bad", "good"):
+            folder = FIXTURES / code / kind
+            if not folder.is_dir() or not any(p.is_dir() for p in folder.iterdir()):
+                missing.append(f"{code}/{kind}")
+    assert missing == []
