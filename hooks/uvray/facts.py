@@ -224,6 +224,8 @@ class Facts:
         self._contexts: list[WorkerContext] | None = None
         self._cluster_drivers: list[Driver] | None = None
         self._step_commands: list | None = None
+        # id(step) -> parsed RUN; steps live as long as the Repo, so ids are stable.
+        self._run_cache: dict[int, tuple[list[Recognised], list[UvPin]]] = {}
 
     # --- Dockerfiles ----------------------------------------------------------------------------
     @property
@@ -295,6 +297,14 @@ class Facts:
 
     def run_commands(self, df: Dockerfile, step: Step) -> tuple[list[Recognised], list[UvPin]]:
         """uv/ray commands and uv pins of one RUN, with ARG/ENV values substituted."""
+        key = id(step)
+        cached = self._run_cache.get(key)
+        if cached is None:
+            cached = self._run_commands(df, step)
+            self._run_cache[key] = cached
+        return cached
+
+    def _run_commands(self, df: Dockerfile, step: Step) -> tuple[list[Recognised], list[UvPin]]:
         ins = step.instruction
         env = step.shell_env()
 

@@ -92,7 +92,7 @@ def _alternation(
     if not chosen:
         return None, []
     body = "|".join(f"(?P<p{i}>{p.regex}{suffix})" for i, p in enumerate(chosen))
-    return re.compile(rf"(?:{body})\Z"), chosen
+    return _compile_quietly(rf"(?:{body})\Z"), chosen
 
 
 def _first_branch(
@@ -286,11 +286,16 @@ def _docker_regex(pattern: str) -> str:
     return "".join(out)
 
 
+def _compile_quietly(regex: str) -> re.Pattern[str]:
+    with warnings.catch_warnings():
+        # A literal "[" inside a class ("[[a]") is fine today but draws a FutureWarning.
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(regex)
+
+
 def _regex_error(regex: str) -> str | None:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "possible nested set" FutureWarnings
-            re.compile(regex)
+        _compile_quietly(regex)
     except re.error as exc:
         return str(exc)
     except (RecursionError, OverflowError):

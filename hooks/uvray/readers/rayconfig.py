@@ -237,10 +237,6 @@ def _value_span(mapping: Any, key: Any) -> Span | None:
     return mapping.value_spans.get(key) if isinstance(mapping, YMap) else None
 
 
-def _line(location: Location) -> int:
-    return location.line
-
-
 def _runtime_env(
     mapping: dict,
     path: str,
@@ -254,7 +250,7 @@ def _runtime_env(
             InputError(
                 path,
                 f"runtime_env '{key}' must be {expected}, found {describe(mapping[key])}",
-                _line(locate(mapping, key, True)),
+                locate(mapping, key, True).line,
             )
         )
 
@@ -269,7 +265,7 @@ def _runtime_env(
                     InputError(
                         path,
                         f"runtime_env env_vars '{name}' must be a string, found {describe(value)}",
-                        _line(locate(raw_env, key, True)),
+                        locate(raw_env, key, True).line,
                     )
                 )
                 continue

@@ -14,7 +14,6 @@ from typing import Callable, Optional
 # A variable lookup: name -> value, or None when the value is not known statically.
 Lookup = Callable[[str], Optional[str]]
 
-_OPERATORS = ("&&", "||", ";;", "&", "|", ";", "(", ")")
 _SEPARATORS = {"&&", "||", ";;", "&", "|", ";", "\n", "(", ")"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _KEYWORDS_BEFORE_COMMAND = {
@@ -87,8 +86,10 @@ class _Lexer:
                 self.i += 2  # bash's &>file: a redirection of both streams
                 self._skip_blanks_then_word()
                 continue
-            op = next((o for o in _OPERATORS if text.startswith(o, self.i)), None)
-            if op is not None:
+            if c in "&|;()":
+                op = text[self.i : self.i + 2]
+                if op not in ("&&", "||", ";;"):
+                    op = c
                 out.append(op)
                 self.i += len(op)
                 continue

@@ -29,12 +29,15 @@ Design (what callers rely on):
   in the outer file.
 * Aliases share the anchored object instead of copying it (spans inside point at the anchor),
   while the alias's own span (in the parent's ``value_spans``/``item_spans``) is where ``*name``
-  was written. Merge keys ``<<`` follow PyYAML: explicit keys win, then earlier merge sources.
+  was written. Merge keys ``<<`` follow the YAML merge spec: explicit keys win, then earlier
+  merge sources (some PyYAML releases let later sources win; configs rarely depend on it).
 * Hostile input: the expanded node count is capped (billion-laughs alias bombs), nesting depth is
   capped (no RecursionError, no deep C recursion in libyaml's composer because the tree is built
   here, iteratively, from parser events), recursive aliases are refused.
 * Lenient where PyYAML's ``safe_load`` is strict but the intent is clear: unknown tags (``!Ref``)
   are ignored, a re-defined anchor replaces the earlier one, ``=``/``<<`` as values are strings.
+  A scalar that cannot be constructed (``!!int abc``, a 5,000-digit int) is an ``InputError`` and
+  is kept as its text.
 """
 
 from __future__ import annotations
