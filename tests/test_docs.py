@@ -50,3 +50,9 @@ def test_explain_prints_the_committed_page(capsys) -> None:
     for code in all_rules():
         assert main(["explain", code]) == 0
         assert capsys.readouterr().out == (ROOT / "docs" / "rules" / f"{code}.md").read_text(encoding="utf-8")
+
+
+def test_known_codes_match_the_loaded_rules() -> None:
+    from uvray.rules.registry import known_codes
+
+    assert known_codes() == set(all_rules())

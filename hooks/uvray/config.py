@@ -15,7 +15,7 @@ from uvray.findings import Severity, UsageError
 
 _KEYS = {
     "select", "ignore", "severity", "per-file-ignores", "build-args", "target",
-    "ray-version", "uv-version", "python-version",
+    "ray-version", "uv-version", "python-version", "exclude",
 }  # fmt: skip
 _CODE_OR_PREFIX = re.compile(r"^RUV\d{0,3}$|^ALL$")
 
@@ -31,7 +31,16 @@ class Config:
     ray_version: str | None = None
     uv_version: str | None = None
     python_version: str | None = None
+    # Globs of paths uvray neither reads nor reports (a file, or every file under a directory).
+    exclude: list[str] = field(default_factory=list)
     source: str | None = None
+
+    def excluded(self, path: str) -> bool:
+        if not self.exclude:
+            return False
+        parts = path.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        return any(fnmatch.fnmatchcase(p, pattern.rstrip("/")) for p in prefixes for pattern in self.exclude)
 
     def enabled(self, code: str) -> bool:
         return _matches(code, self.select) and not _matches(code, self.ignore)
@@ -127,6 +136,11 @@ def build(table: dict, source: str | None, known_codes: set[str]) -> Config:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise UsageError(f"{where}: build-args.{key} must be a string")
         config.build_args[key] = str(value)
+    if "exclude" in table:
+        value = table["exclude"]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"{where}: exclude must be a list of path globs")
+        config.exclude = list(value)
     for key in ("target", "ray-version", "uv-version", "python-version"):
         if key in table:
             value = table[key]

@@ -9,6 +9,12 @@ import subprocess
 _DOCKERFILE = re.compile(
     r"^(?:(?:docker|container)file(?:[.\-_].*)?|.+\.(?:docker|container)file)$", re.I
 )
+# `dockerfile.py`, `Dockerfile.md`: source or docs about Dockerfiles, not Dockerfiles.
+_NOT_DOCKERFILE_SUFFIXES = (
+    ".py", ".pyc", ".md", ".rst", ".txt", ".json", ".yaml", ".yml", ".toml", ".sh", ".go", ".rs",
+    ".js", ".ts", ".html", ".cfg", ".ini", ".lock", ".j2", ".jinja", ".tpl", ".tmpl", ".bak",
+    ".orig", ".swp", ".patch", ".diff",
+)  # fmt: skip
 _RUNTIME_ENV = re.compile(r"(runtime[_-]env).*\.(ya?ml|json)$", re.I)
 _SKIP_DIRS = {
     ".git",
@@ -34,7 +40,7 @@ def kind_of(relpath: str) -> str | None:
     lower = name.lower()
     if lower.endswith(".dockerignore"):
         return None
-    if _DOCKERFILE.match(name):
+    if _DOCKERFILE.match(name) and not lower.endswith(_NOT_DOCKERFILE_SUFFIXES):
         return "dockerfile"
     if lower in ("action.yml", "action.yaml"):
         return "action"

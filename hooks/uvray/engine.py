@@ -6,7 +6,6 @@ import os
 import posixpath
 from dataclasses import dataclass
 
-from uvray import discover
 from uvray.config import Config
 from uvray.findings import Finding, InputError, Location, Severity
 from uvray.report import Report
@@ -46,11 +45,11 @@ def resolve_targets(root: str, targets: list[str]) -> tuple[Scope, list[InputErr
     return Scope(files, dirs, False), errors
 
 
-def run(root: str, scope: Scope, config: Config, rules: dict, modules) -> Report:
+def run(root: str, files: list[str], scope: Scope, config: Config, rules: dict, modules) -> Report:
     from uvray.facts import Facts
     from uvray.model import build_repo
 
-    files = discover.list_files(root)
+    files = [f for f in files if not config.excluded(f)]
     # Files passed explicitly are read even when discovery would not list them (untracked,
     # unusual names): the user asked.
     listed = set(files)
@@ -88,12 +87,15 @@ def run(root: str, scope: Scope, config: Config, rules: dict, modules) -> Report
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    seen = {}
+    """One finding per code and place: several images or drivers can lead to the same line;
+    the most severe reading wins (e.g. RUV101 is a warning for a --working-dir submission and
+    an error for another driver of the same image)."""
+    best: dict[tuple, Finding] = {}
     for f in findings:
-        key = (f.code, f.location.path, f.location.line, f.message)
-        if key not in seen:
-            seen[key] = f
-    return list(seen.values())
+        key = (f.code, f.location.path, f.location.line)
+        if key not in best or f.severity > best[key].severity:
+            best[key] = f
+    return list(best.values())
 
 
 def _apply_suppressions(findings, repo, scope: Scope, config: Config, rules: dict) -> list[Finding]:

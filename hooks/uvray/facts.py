@@ -456,7 +456,9 @@ class Facts:
             env = _settings_from_vars(image.stage.env)
             uv_pin = image.uv_pins[-1] if image.uv_pins else None
             uv = self._uv_version(uv_pin)
-            drivers = image.drivers + self.cluster_drivers
+            drivers = image.drivers + [
+                d for d in self.cluster_drivers if _under(image.context_dir, self.home_of(d.location.path))
+            ]
             label = f"image {image.dockerfile.path}"
             for driver in drivers or [None]:
                 worker_env = dict(env)
@@ -482,12 +484,20 @@ class Facts:
                 )
         return out
 
+    def home_of(self, path: str) -> str:
+        """The directory a file speaks for: a workflow's repository (the folder holding
+        `.github/`), else the project (nearest pyproject.toml) it sits in, else the root."""
+        m = re.match(r"^(?:(.*)/)?\.github/workflows/", path)
+        if m:
+            return m.group(1) or ""
+        project = self.repo.project_for(dir_of(path))
+        return project.dir if project is not None else ""
+
     def _workflow_contexts(self) -> list[WorkerContext]:
         """CI jobs that run a Ray driver locally under `uv run` (ray.init starts workers there)."""
         out = []
         for wf, job, step, found in self.workflow_commands:
-            project_dir = step.working_directory or ""
-            project = self.repo.project_for(project_dir.strip("./"))
+            project = self.repo.project_for(self.step_dir(wf, job, step))
             if project is None or not _depends_on(project, "ray"):
                 continue
             for d in _drivers_from(found, step.location, "workflow step", self):
@@ -519,6 +529,14 @@ class Facts:
                 )
         return out
 
+    def step_dir(self, wf, job, step) -> str:
+        """Where a workflow step runs, repo-relative (the checkout is the workflow's home)."""
+        workdir = step.working_directory or job.defaults_working_directory or ""
+        if "${{" in workdir or workdir.startswith("/"):
+            workdir = ""
+        joined = posixpath.normpath(posixpath.join(self.home_of(wf.path), workdir))
+        return "" if joined in (".", "") else joined
+
     def _setup_uv_pin(self, wf, job, step) -> UvPin | None:
         pin = None
         for s in job.steps:
@@ -542,6 +560,10 @@ class Facts:
         return Version(
             None, _pin_source(pin) if pin else "no uv pin found", pin.location if pin else None
         )
+
+
+def _under(path: str, directory: str) -> bool:
+    return directory == "" or path == directory or path.startswith(directory + "/")
 
 
 def _pin_source(pin: UvPin) -> str:
@@ -700,6 +722,8 @@ class CommandUse:
     step: Step | None = None
     dockerfile: Dockerfile | None = None
     stage: Stage | None = None
+    # For workflow steps: the step's working-directory (repo-relative), if any.
+    workdir: str | None = None
 
     def setting(self, name: str) -> Setting | None:
         if name in self.cmd.assignments:
@@ -763,7 +787,8 @@ def uv_commands(facts: Facts) -> list[CommandUse]:
             # A `ray job submit` entrypoint runs on the cluster, not in this step's env: the
             # worker contexts below carry it.
             if isinstance(cmd, UvCommand):
-                uses.append(CommandUse(cmd, env, uv, "workflow step"))
+                workdir = facts.step_dir(wf, job, step)
+                uses.append(CommandUse(cmd, env, uv, "workflow step", workdir=workdir))
     for ctx in facts.contexts:
         if ctx.image is not None and ctx.driver is not None and ctx.driver.submit is not None:
             if ctx.driver.uv_run is not None:

@@ -46,7 +46,13 @@ DOCKER_CASES = [
     ),
     pytest.param(
         "temp?\n",
-        [("tempa", True), ("tempb/x", True), ("temp", False), ("tempab", False), ("a/tempa", False)],
+        [
+            ("tempa", True),
+            ("tempb/x", True),
+            ("temp", False),
+            ("tempab", False),
+            ("a/tempa", False),
+        ],
         id="docs-question-mark",
     ),
     pytest.param(
@@ -206,7 +212,12 @@ GIT_CASES = [
     ),
     pytest.param(
         "doc/frotz/\n",
-        [("doc/frotz/", True), ("doc/frotz/x", True), ("a/doc/frotz/", False), ("doc/frotz", False)],
+        [
+            ("doc/frotz/", True),
+            ("doc/frotz/x", True),
+            ("a/doc/frotz/", False),
+            ("doc/frotz", False),
+        ],
         id="middle-slash-anchors",
     ),
     pytest.param(
@@ -236,7 +247,12 @@ GIT_CASES = [
     ),
     pytest.param(
         "*.md\n!README.md\n",
-        [("CHANGES.md", True), ("README.md", False), ("docs/README.md", False), ("docs/x.md", True)],
+        [
+            ("CHANGES.md", True),
+            ("README.md", False),
+            ("docs/README.md", False),
+            ("docs/x.md", True),
+        ],
         id="exception",
     ),
     pytest.param(
@@ -377,10 +393,12 @@ def test_patterns_are_recorded() -> None:
     ]
     git = ignore_file("build/\n!x\n", "git", ".gitignore")
     assert git.dir == ""
-    assert [(p.pattern, p.dir_only, p.negated) for p in git.patterns] == [
-        ("build", True, False),
-        ("x", False, True),
+    assert [(p.pattern, p.dir_only, p.negated, p.basename_only) for p in git.patterns] == [
+        ("build", True, False, True),
+        ("x", False, True, True),
     ]
+    anchored = ignore_file("/a\nb/c\n**/d\n", "git").patterns
+    assert [p.basename_only for p in anchored] == [False, False, False]
 
 
 def test_deciding_pattern_names_the_line() -> None:
@@ -423,11 +441,15 @@ def test_empty_file_ignores_nothing() -> None:
     ("line", "message"),
     [
         pytest.param("!", 'invalid pattern "!": an exclusion needs a pattern after "!"', id="bang"),
-        pytest.param("  !  ", 'invalid pattern "!": an exclusion needs a pattern after "!"', id="bang-ws"),
+        pytest.param(
+            "  !  ", 'invalid pattern "!": an exclusion needs a pattern after "!"', id="bang-ws"
+        ),
         pytest.param("[abc", "invalid pattern '[abc': malformed [...] character class", id="open"),
         pytest.param("a[]b", "invalid pattern 'a[]b': malformed [...] character class", id="empty"),
         pytest.param("[a-]", "invalid pattern '[a-]': malformed [...] character class", id="range"),
-        pytest.param("foo\\", "invalid pattern 'foo\\\\': ends with a lone backslash", id="backslash"),
+        pytest.param(
+            "foo\\", "invalid pattern 'foo\\\\': ends with a lone backslash", id="backslash"
+        ),
     ],
 )
 def test_dockerignore_bad_patterns(line: str, message: str) -> None:

@@ -637,7 +637,9 @@ def test_without_a_toml_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "tomli", None)
     project, errors = read_pyproject('[project]\nname = "a"\n', "pyproject.toml")
     assert project is None
-    assert errors == [InputError("pyproject.toml", "cannot read TOML: install tomli (Python < 3.11)")]
+    assert errors == [
+        InputError("pyproject.toml", "cannot read TOML: install tomli (Python < 3.11)")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -776,7 +778,9 @@ def test_wrong_types_keep_the_good_parts() -> None:
 
 
 def test_include_group_cycle_keeps_what_it_can() -> None:
-    text = "[dependency-groups]\na = [{include-group = 'b'}, 'x']\nb = [{include-group = 'a'}, 'y']\n"
+    text = (
+        "[dependency-groups]\na = [{include-group = 'b'}, 'x']\nb = [{include-group = 'a'}, 'y']\n"
+    )
     project, errors = read_pyproject(text, "pyproject.toml")
     assert project is not None and len(errors) == 1
     assert [r.name for r in project.dependency_groups["a"]] == ["y", "x"]
@@ -1027,7 +1031,7 @@ def test_uv_lock_directory_source_counts_as_project(lock_reader: str) -> None:
     [
         pytest.param("version = 1 # comment\n", id="comment"),
         pytest.param("version = 1\n[[package]]\nname = 'single-quoted'\n", id="literal-string"),
-        pytest.param("version = 1\n[[package]]\n  name = \"indented\"\n", id="indented-key"),
+        pytest.param('version = 1\n[[package]]\n  name = "indented"\n', id="indented-key"),
         pytest.param("[[package]]\nname = \"a\"\nsource = {registry='x'}\n", id="inline-style"),
         pytest.param('version = 1\nrequires-python = "\\u003e=3.10"\n', id="escapes"),
         pytest.param('[manifest]\nmembers = ["a", "b"]\n', id="one-line-members"),

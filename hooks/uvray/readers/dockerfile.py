@@ -193,9 +193,10 @@ def read_dockerfile(
             errors.append(error)
         if instruction is not None:
             instructions.append(instruction)
-    for ins in instructions:
-        if ins.keyword not in KNOWN_INSTRUCTIONS:
-            errors.append(InputError(display_path, f"unknown instruction {ins.keyword}", ins.line))
+    unknown = next((i for i in instructions if i.keyword not in KNOWN_INSTRUCTIONS), None)
+    if unknown is not None:
+        # One line per file: the first unknown instruction is what Docker would stop at.
+        errors.append(InputError(display_path, f"unknown instruction {unknown.keyword[:40]}", unknown.line))
     if not any(i.keyword == "FROM" for i in instructions):
         if instructions:
             first = instructions[0]

@@ -10,8 +10,9 @@ Two dialects:
   "directories only", and a file inside an ignored directory stays ignored whatever later lines
   say. Ray reads .rayignore (and .gitignore) with pathspec's gitwildmatch, the same rules.
 
-Each pattern is translated to a regular expression once; all of a file's patterns are then joined
-into one alternation, last line first, so one `re.match` finds the deciding line for a path.
+Each pattern is translated to a regular expression once, on first use; a file's patterns are then
+joined into alternations, last line first, so one or two `re.match` calls find the line that
+decides a path, whatever the number of lines.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import posixpath
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Optional
 
 from uvray.findings import InputError
 
@@ -34,7 +35,12 @@ class IgnorePattern:
     line: int
     pattern: str = ""  # the glob after "!", cleaning (docker) and escape/space handling (git)
     dir_only: bool = False  # git: the pattern ended with "/"
-    regex: str | None = field(default=None, repr=False)  # full-match regex; None: never matches
+    # git: no slash at the start or in the middle, so it is matched against the last path
+    # component (which is how it matches at any depth)
+    basename_only: bool = False
+    # Python regex that must match the whole path (the last component if basename_only);
+    # None for a line that never matches
+    regex: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -43,6 +49,7 @@ class IgnoreFile:
     dir: str  # repo-relative directory the patterns are relative to; "" for the root
     kind: str  # "docker" or "git"
     patterns: list[IgnorePattern] = field(default_factory=list)
+    # Compiled from `patterns` on the first query; build a new IgnoreFile to change patterns.
     _matchers: tuple | None = field(default=None, init=False, repr=False, compare=False)
     _dir_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -59,61 +66,80 @@ class IgnoreFile:
             return None
         if self._matchers is None:
             self._matchers = self._compile()
+        files, dirs = self._matchers
         if self.kind == "docker":
-            return _first_branch(self._matchers[0], path)
+            return self._last_match(files, path)
         # git: a file inside an ignored directory cannot be re-included, so the shallowest
         # ignored ancestor decides. Ancestors repeat across paths, hence the cache.
         parts = path.split("/")
         for depth in range(1, len(parts)):
             ancestor = "/".join(parts[:depth])
             if ancestor not in self._dir_cache:
-                self._dir_cache[ancestor] = _first_branch(self._matchers[1], ancestor)
+                self._dir_cache[ancestor] = self._last_match(dirs, ancestor)
             deciding = self._dir_cache[ancestor]
             if deciding is not None and not deciding.negated:
                 return deciding
-        return _first_branch(self._matchers[1] if is_dir else self._matchers[0], path)
+        return self._last_match(dirs if is_dir else files, path)
 
-    def _compile(self) -> tuple:
+    def _compile(self) -> tuple[_Matcher, _Matcher]:
         if self.kind == "docker":
             # A docker pattern matches a path or any of its parent directories.
-            return (_alternation(self.patterns, "(?:/.*)?", lambda p: True),)
+            files = _matcher(self.patterns, "(?:/.*)?", lambda p: True)
+            return files, files
         return (
-            _alternation(self.patterns, "", lambda p: not p.dir_only),
-            _alternation(self.patterns, "", lambda p: True),
+            _matcher(self.patterns, "", lambda p: not p.dir_only),
+            _matcher(self.patterns, "", lambda p: True),
         )
 
+    def _last_match(self, matcher: _Matcher, path: str) -> IgnorePattern | None:
+        full, base = matcher
+        best = _last_index(full, path)
+        if base[0] is not None:
+            best = max(best, _last_index(base, path.rpartition("/")[2]))
+        return self.patterns[best] if best >= 0 else None
 
-def _alternation(
+
+# An alternation of pattern regexes, last line first, and the pattern index of each branch: the
+# first branch that matches is the last line that applies.
+_Alternation = tuple[Optional[re.Pattern[str]], list[int]]
+# Patterns matched against the whole path, and those matched against its last component (kept
+# apart: "(?:.*/)?" in front of every basename pattern makes matching several times slower).
+_Matcher = tuple[_Alternation, _Alternation]
+
+
+def _matcher(
     patterns: list[IgnorePattern], suffix: str, use: Callable[[IgnorePattern], bool]
-) -> tuple[re.Pattern[str] | None, list[IgnorePattern]]:
-    """One alternation of the usable patterns, last line first, and the patterns in branch
-    order: the first branch that matches is the last line that applies."""
-    chosen = [p for p in reversed(patterns) if p.regex is not None and use(p)]
-    if not chosen:
+) -> _Matcher:
+    usable = [i for i, p in enumerate(patterns) if p.regex is not None and use(p)]
+    full = [i for i in usable if not patterns[i].basename_only]
+    base = [i for i in usable if patterns[i].basename_only]
+    return _alternation(patterns, full, suffix), _alternation(patterns, base, suffix)
+
+
+def _alternation(patterns: list[IgnorePattern], indices: list[int], suffix: str) -> _Alternation:
+    if not indices:
         return None, []
-    body = "|".join(f"(?P<p{i}>{p.regex}{suffix})" for i, p in enumerate(chosen))
-    return _compile_quietly(rf"(?:{body})\Z"), chosen
+    order = indices[::-1]
+    body = "|".join(f"(?P<p{k}>{patterns[i].regex}{suffix})" for k, i in enumerate(order))
+    return _compile_quietly(rf"(?:{body})\Z"), order
 
 
-def _first_branch(
-    matcher: tuple[re.Pattern[str] | None, list[IgnorePattern]], path: str
-) -> IgnorePattern | None:
-    regex, chosen = matcher
-    if regex is None:
-        return None
-    found = regex.match(path)
-    if found is None:
-        return None
-    return chosen[int(found.lastgroup[1:])]
+def _last_index(alternation: _Alternation, text: str) -> int:
+    regex, order = alternation
+    found = regex.match(text) if regex is not None else None
+    if found is None or found.lastgroup is None:
+        return -1
+    return order[int(found.lastgroup[1:])]
 
 
 def _normalise_path(relpath: str) -> str:
-    path = posixpath.normpath(relpath.replace("\\", "/")).lstrip("/")
+    path = posixpath.normpath(relpath).lstrip("/")
     return "" if path == "." else path
 
 
 def ignore_kind(display_path: str) -> str:
-    """ "docker" for .dockerignore and <Dockerfile>.dockerignore; "git" for the rest."""
+    """The dialect of an ignore file: docker for .dockerignore and Dockerfile.dockerignore,
+    git for .gitignore and .rayignore."""
     return "docker" if display_path.endswith(".dockerignore") else "git"
 
 
@@ -321,7 +347,6 @@ _POSIX_CLASSES = {
     "upper": "A-Z",
     "xdigit": "0-9A-Fa-f",
 }
-_NEVER = "(?!)"
 
 
 def _git_pattern(line: str, number: int) -> IgnorePattern | None:
@@ -340,12 +365,10 @@ def _git_pattern(line: str, number: int) -> IgnorePattern | None:
         body = body[1:]
     if not body:
         return None
-    regex = _git_regex(body)
-    if regex != _NEVER and not anchored:
-        regex = "(?:.*/)?" + regex
-    if _regex_error(regex) is not None:
-        regex = _NEVER
-    return IgnorePattern(line, negated, number, body, dir_only, regex=regex)
+    regex: str | None = _git_regex(body)
+    if regex is not None and _regex_error(regex) is not None:
+        regex = None
+    return IgnorePattern(line, negated, number, body, dir_only, not anchored, regex)
 
 
 def _strip_unescaped_trailing_spaces(line: str) -> str:
@@ -358,9 +381,12 @@ def _strip_unescaped_trailing_spaces(line: str) -> str:
     return line[:end]
 
 
-def _git_regex(pattern: str) -> str:
-    """Regex (without anchors) for a gitignore glob; `**` is special only as a whole segment."""
+def _git_regex(pattern: str) -> str | None:
+    """Regex (without anchors) for a gitignore glob, None if git would never match it. `**` is
+    special only as a whole segment."""
     segments = pattern.split("/")
+    if any(_git_segment(s) is None for s in segments if s != "**"):
+        return None
     out = ""
     need_slash = False
     for index, segment in enumerate(segments):
@@ -372,10 +398,7 @@ def _git_regex(pattern: str) -> str:
                 out += sep + "(?:.*/)?"  # "**/x", "a/**/b": zero or more directories
                 need_slash = False
             continue
-        glob = _git_segment(segment)
-        if glob is None:
-            return _NEVER
-        out += sep + glob
+        out += sep + (_git_segment(segment) or "")
         need_slash = True
     return out
 

@@ -45,6 +45,11 @@ def rule_modules() -> list[ModuleType]:
     return _loaded
 
 
+def known_codes() -> set[str]:
+    """Codes without importing the rules: module names start with the code (ruv101_...)."""
+    return {name.split("_", 1)[0].upper() for name in _MODULES}
+
+
 def all_rules() -> dict[str, RuleMeta]:
     return {m.META.code: m.META for m in rule_modules()}
 

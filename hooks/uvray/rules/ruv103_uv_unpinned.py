@@ -83,10 +83,10 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             severity=META.severity,
             fix="pin an exact uv version, e.g. COPY --from=ghcr.io/astral-sh/uv:0.8.0 /uv /bin/uv",
         )
-    project = repo.project_for("")
-    if project is None or not _depends_on(project, "ray") or project.required_version:
-        return
     for wf in repo.workflows:
+        project = repo.project_for(facts.home_of(wf.path))
+        if project is None or not _depends_on(project, "ray") or project.required_version:
+            continue
         for job in wf.jobs:
             for step in job.steps:
                 if not step.uses or step.uses.split("@")[0].lower() != "astral-sh/setup-uv":

@@ -140,22 +140,13 @@ def _check_dockerfile(repo, facts, use: CommandUse, mode, cache) -> Finding | No
 
 
 def _context_lock(repo: Repo, df: Dockerfile, context: str) -> tuple[bool, str | None]:
+    """Is uv.lock in the build context, and which .dockerignore (if any) keeps it out?"""
     lock_path = posixpath.join(context, "uv.lock") if context else "uv.lock"
     if not repo.exists(lock_path):
         return False, None
-    # BuildKit prefers <Dockerfile>.dockerignore next to the Dockerfile over the context's one.
-    candidates = [
-        (posixpath.dirname(df.path), posixpath.basename(df.path) + ".dockerignore"),
-        (context, ".dockerignore"),
-    ]
-    for directory, name in candidates:
-        ignore = repo.ignore_file(directory, name) if name == ".dockerignore" else None
-        if ignore is None and name != ".dockerignore":
-            continue
-        if ignore is not None:
-            if ignore.ignores("uv.lock"):
-                return True, ignore.path
-            return True, None
+    ignore = repo.ignore_file(context, ".dockerignore")
+    if ignore is not None and ignore.ignores("uv.lock"):
+        return True, ignore.path
     return True, None
 
 
@@ -285,7 +276,8 @@ def _mounted_locks(repo, df, step: Step, context, lock_in_context) -> set[str]:
 
 
 def _check_workflow(repo: Repo, use: CommandUse, mode: str) -> Finding | None:
-    directory = use.cmd.value("directory") or use.cmd.value("project") or ""
+    target = use.cmd.value("directory") or use.cmd.value("project") or ""
+    directory = posixpath.join(use.workdir or "", target)  # workdir: already repo-relative
     directory = posixpath.normpath(directory) if directory else ""
     directory = "" if directory == "." else directory
     if directory.startswith("/") or directory.startswith("..") or "$" in directory:
@@ -294,8 +286,8 @@ def _check_workflow(repo: Repo, use: CommandUse, mode: str) -> Finding | None:
     while True:
         lock = posixpath.join(probe, "uv.lock") if probe else "uv.lock"
         if repo.exists(lock):
-            gitignore = repo.ignore_file("", ".gitignore")
-            if gitignore is not None and gitignore.ignores(lock):
+            gitignore = _gitignore_for(repo, probe)
+            if gitignore is not None and gitignore.ignores(_relative(lock, gitignore.dir)):
                 why = f"{gitignore.path} keeps {lock} out of the checkout"
                 break
             return None
@@ -310,3 +302,16 @@ def _check_workflow(repo: Repo, use: CommandUse, mode: str) -> Finding | None:
         severity=META.severity,
         fix="commit uv.lock (and keep it out of .gitignore), or drop --frozen/--locked here",
     )
+
+
+def _gitignore_for(repo: Repo, directory: str):
+    """The nearest .gitignore at or above a directory (good enough for `uv.lock` lines)."""
+    while True:
+        found = repo.ignore_file(directory, ".gitignore")
+        if found is not None or not directory:
+            return found
+        directory = posixpath.dirname(directory)
+
+
+def _relative(path: str, directory: str) -> str:
+    return posixpath.relpath(path, directory) if directory else path
