@@ -52,6 +52,7 @@ _WRAPPERS_SIMPLE = {
     "su-exec",
     "chpst",
 }
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+){1,3}(?:[a-z]+\d*)?)")
 _INSTALLER_URL = re.compile(
     r"astral\.sh/uv/(?:(?P<v1>[0-9][\w.]*)/)?install\.(?:sh|ps1)"
@@ -144,11 +145,24 @@ def recognise_site(site: Site) -> tuple[list[Recognised], list[UvPin]]:
     """All uv/ray commands and uv pins in a piece of shell text."""
     found: list[Recognised] = []
     pins: list[UvPin] = []
+    # `export UV_FROZEN=1 && uv sync --locked`: exported variables reach the later commands.
+    exported: dict[str, str | None] = {}
     for cmd in split_commands(site.text, site.lookup):
+        if cmd.words[:1] == ["export"]:
+            for word, known in zip(cmd.words[1:], cmd.known[1:]):
+                name, eq, value = word.partition("=")
+                if eq and _NAME.match(name):
+                    exported[name] = value if known else None
+            continue
+        if cmd.words[:1] == ["unset"]:
+            for name in cmd.words[1:]:
+                exported.pop(name, None)
+            continue
         line = site.line_of(cmd.offset)
         end = site.line_of(max(cmd.offset, cmd.end_offset - 1))
         loc = Location(site.path, line, 1, end if end != line else None)
-        found.extend(recognise_words(cmd.words, cmd.assignments, loc, site.lookup))
+        env = {**exported, **cmd.assignments}
+        found.extend(recognise_words(cmd.words, env, loc, site.lookup))
         pins.extend(pins_in_words(cmd.words, loc))
     return found, pins
 
@@ -390,11 +404,13 @@ def uv_image_pin(image: str, location: Location, known: bool = True) -> UvPin | 
     """`ghcr.io/astral-sh/uv:0.7.13` (COPY --from or FROM) → a pin; None if not a uv image."""
     name, _, digest = image.partition("@")
     repo, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "")
-    if repo.rstrip("/").split("/")[-2:] != ["astral-sh", "uv"]:
-        return None
+    if repo.rstrip("/").split("/")[-2:] not in (["astral-sh", "uv"], ["astral", "uv"]):
+        return None  # ghcr.io/astral-sh/uv, or Docker Hub's astral/uv
     if not known:
         return UvPin("image", None, tag, location, known=False)
     version = version_from_tag(tag) if tag else None
+    if version is not None and version.count(".") < 2:
+        version = None  # `uv:0.7` floats to the newest 0.7.x: not an exact version
     return UvPin("image", version, tag or ("@" + digest if digest else ""), location)
 
 

@@ -40,7 +40,11 @@ class Config:
             return False
         parts = path.split("/")
         prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-        return any(fnmatch.fnmatchcase(p, pattern.rstrip("/")) for p in prefixes for pattern in self.exclude)
+        return any(
+            fnmatch.fnmatchcase(p, pattern.rstrip("/"))
+            for p in prefixes
+            for pattern in self.exclude
+        )
 
     def enabled(self, code: str) -> bool:
         return _matches(code, self.select) and not _matches(code, self.ignore)

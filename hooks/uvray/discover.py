@@ -38,8 +38,8 @@ def kind_of(relpath: str) -> str | None:
     """What uvray reads this file as, from its path alone; None when it is not ours."""
     name = relpath.rsplit("/", 1)[-1]
     lower = name.lower()
-    if lower.endswith(".dockerignore"):
-        return None
+    if lower.endswith(".dockerignore") and lower != ".dockerignore":
+        return None  # BuildKit's per-Dockerfile ignore file, e.g. Dockerfile.dockerignore
     if _DOCKERFILE.match(name) and not lower.endswith(_NOT_DOCKERFILE_SUFFIXES):
         return "dockerfile"
     if lower in ("action.yml", "action.yaml"):

@@ -457,7 +457,9 @@ class Facts:
             uv_pin = image.uv_pins[-1] if image.uv_pins else None
             uv = self._uv_version(uv_pin)
             drivers = image.drivers + [
-                d for d in self.cluster_drivers if _under(image.context_dir, self.home_of(d.location.path))
+                d
+                for d in self.cluster_drivers
+                if _under(image.context_dir, self.home_of(d.location.path))
             ]
             label = f"image {image.dockerfile.path}"
             for driver in drivers or [None]:
@@ -753,7 +755,11 @@ def uv_commands(facts: Facts) -> list[CommandUse]:
     uses: list[CommandUse] = []
     for df in facts.repo.dockerfiles:
         for stage in df.stages:
-            pins = []
+            root = stage.ancestry()[-1]
+            base = uv_image_pin(
+                root.base, _ins_location(df, root.from_instruction), root.base_known
+            )
+            pins = [base] if base is not None else []
             for st in reversed(stage.ancestry()[1:]):
                 for step in st.steps:
                     pins.extend(_step_pins(facts, df, step))

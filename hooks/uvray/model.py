@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from uvray import discover
 from uvray.findings import InputError
-from uvray.readers.text import read_text
+from uvray.readers.text import MAX_BYTES, MAX_LOCK_BYTES, read_text
 
 if TYPE_CHECKING:
     from uvray.readers.dockerfile import Dockerfile
@@ -104,7 +104,8 @@ def build_repo(root: str, files: list[str], build_args: dict[str, str] | None = 
         kind = discover.kind_of(relpath)
         if kind is None or kind in ("script", "config"):
             continue
-        text, error = read_text(os.path.join(root, relpath), relpath)
+        limit = MAX_LOCK_BYTES if kind == "uvlock" else MAX_BYTES
+        text, error = read_text(os.path.join(root, relpath), relpath, limit)
         if error is not None:
             repo.errors.append(error)
             continue

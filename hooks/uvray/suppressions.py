@@ -53,7 +53,7 @@ def parse(
     known_codes: set[str],
 ) -> tuple[list[Suppression], list[Malformed]]:
     """spans: (first, last) line of each Dockerfile instruction; None for YAML/TOML files."""
-    if "uvray" not in text:
+    if not _MENTION.search(text):
         return [], []
     lines = text.splitlines()
     suppressions: list[Suppression] = []
@@ -66,6 +66,8 @@ def parse(
         own_line = line[: mention.start()].strip() == ""
         if not own_line and not yaml_like:
             continue  # in a Dockerfile a trailing '#' is part of the instruction, not a comment
+        if not own_line and not _starts_comment(line, mention.start()):
+            continue  # inside a quoted YAML/TOML string, or glued to a value: not a comment
         m = _DIRECTIVE.match(line[mention.start() :])
         if not m:
             malformed.append(
@@ -93,6 +95,19 @@ def parse(
             Suppression(path, lineno, codes, file_wide, first, last, m.group("reason").strip())
         )
     return suppressions, malformed
+
+
+def _starts_comment(line: str, index: int) -> bool:
+    """Is the '#' at index a YAML/TOML comment: outside quotes and after whitespace?"""
+    if index > 0 and line[index - 1] not in " \t":
+        return False
+    quote = None
+    for c in line[:index]:
+        if quote is None and c in "'\"":
+            quote = c
+        elif c == quote:
+            quote = None
+    return quote is None
 
 
 def _next_span(lines: list[str], index: int, spans, yaml_like: bool) -> tuple[int, int]:

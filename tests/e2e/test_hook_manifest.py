@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from uvray import discover
 from uvray.discover import kind_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,8 +49,14 @@ SAMPLES = [
     # names that only look like Dockerfiles
     (".dockerfile", False),
     ("Dockerfiles/notes.txt", False),
-    ("docs/dockerfile-guide.txt", True),  # kind_of: `dockerfile-*` is a Dockerfile name
     ("my-Dockerfile", False),
+    # ... or that are about Dockerfiles
+    ("hooks/uvray/readers/dockerfile.py", False),
+    ("docs/Dockerfile.md", False),
+    ("docs/dockerfile-guide.txt", False),
+    ("templates/Dockerfile.j2", False),
+    ("Dockerfile.orig", False),
+    ("Dockerfile.yaml", True),  # still a YAML file
     # GitHub workflows and actions
     (".github/workflows/ci.yml", True),
     (".github/workflows/release.yaml", True),
@@ -115,12 +122,6 @@ def _selected(paths: list[str], tmp_path: Path) -> set[str]:
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tmp_path)
         return set(Classifier(paths).filenames_for_hook(hook))
-
-
-@pytest.fixture(scope="module")
-def selected(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
-    paths = sorted({p for p, _ in SAMPLES} | set(_EXTRA_KIND_OF_SAMPLES))
-    return _selected(paths, tmp_path_factory.mktemp("hook-samples"))
 
 
 def test_manifest_is_valid_for_pre_commit() -> None:
@@ -208,22 +209,20 @@ _EXTRA_KIND_OF_SAMPLES = [
 ]
 
 
-_KIND_OF_DOCKERIGNORE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="kind_of returns None for every name ending in .dockerignore, including "
-    ".dockerignore itself, so uvray never reads a build context's .dockerignore",
-)
+def _agreement_params() -> list[str]:
+    paths = [p for p, _ in SAMPLES] + _EXTRA_KIND_OF_SAMPLES
+    # Every suffix kind_of says is not a Dockerfile, so a change to that list shows up here.
+    for suffix in getattr(discover, "_NOT_DOCKERFILE_SUFFIXES", ()):
+        paths += [f"Dockerfile{suffix}", f"docker/app.dockerfile{suffix}"]
+    return list(dict.fromkeys(paths))
 
 
-def _agreement_params():
-    for path in [p for p, _ in SAMPLES] + _EXTRA_KIND_OF_SAMPLES:
-        if path.rsplit("/", 1)[-1] == ".dockerignore":
-            yield pytest.param(path, marks=_KIND_OF_DOCKERIGNORE_BUG, id=path)
-        else:
-            yield pytest.param(path, id=path)
+@pytest.fixture(scope="module")
+def selected(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    return _selected(_agreement_params(), tmp_path_factory.mktemp("hook-samples"))
 
 
-@pytest.mark.parametrize("path", list(_agreement_params()))
+@pytest.mark.parametrize("path", _agreement_params())
 def test_hook_selects_exactly_what_uvray_reads(path: str, selected: set[str]) -> None:
     """Both ways: a file uvray reads must reach it, and the hook runs for nothing else."""
     kind = kind_of(path)

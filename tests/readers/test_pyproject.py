@@ -552,6 +552,13 @@ def test_line_locator(text: str, table_line: int, key_line: int) -> None:
     assert project.uv_package_line == key_line
 
 
+def test_crlf_line_endings() -> None:
+    text = '[project]\r\nname = "a"\r\ndependencies = [\r\n  "ray",\r\n]\r\n[tool.uv]\r\npackage = false\r\n'
+    p, errors = read_pyproject(text, "pyproject.toml")
+    assert errors == [] and p is not None
+    assert (p.name_line, p.dependencies[0].line, p.uv_line, p.uv_package_line) == (2, 4, 6, 7)
+
+
 def test_line_locator_misses_are_none() -> None:
     text = '[project]\nname = "a"\n'
     assert _line_of_table(text, "tool.uv") is None

@@ -196,7 +196,9 @@ def read_dockerfile(
     unknown = next((i for i in instructions if i.keyword not in KNOWN_INSTRUCTIONS), None)
     if unknown is not None:
         # One line per file: the first unknown instruction is what Docker would stop at.
-        errors.append(InputError(display_path, f"unknown instruction {unknown.keyword[:40]}", unknown.line))
+        errors.append(
+            InputError(display_path, f"unknown instruction {unknown.keyword[:40]}", unknown.line)
+        )
     if not any(i.keyword == "FROM" for i in instructions):
         if instructions:
             first = instructions[0]

@@ -8,11 +8,15 @@ import stat
 from uvray.findings import InputError
 
 # Config files are small; a multi-megabyte "Dockerfile" is almost always a mistake (a log, a tarball),
-# and refusing it early keeps the hook instant.
+# and refusing it early keeps the hook instant. Lock files of big projects are the exception: a
+# real 30k-line uv.lock is ~7 MB.
 MAX_BYTES = 5 * 1024 * 1024
+MAX_LOCK_BYTES = 64 * 1024 * 1024
 
 
-def read_text(path: str, display: str) -> tuple[str | None, InputError | None]:
+def read_text(
+    path: str, display: str, limit: int = MAX_BYTES
+) -> tuple[str | None, InputError | None]:
     """Read a UTF-8 text file. Returns (text, None) or (None, error); never raises."""
     try:
         st = os.stat(path)
@@ -24,14 +28,14 @@ def read_text(path: str, display: str) -> tuple[str | None, InputError | None]:
         return None, InputError(display, "is a directory, expected a file")
     if not stat.S_ISREG(st.st_mode):
         return None, InputError(display, "is not a regular file")
-    if st.st_size > MAX_BYTES:
+    if st.st_size > limit:
         mib = st.st_size / (1024 * 1024)
         return None, InputError(
-            display, f"file is {mib:.1f} MiB, over the 5 MiB limit for a config file"
+            display, f"file is {mib:.1f} MiB, over uvray's {limit >> 20} MiB limit for this file"
         )
     try:
         with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
+            data = f.read(limit + 1)
     except OSError as exc:
         return None, InputError(display, f"cannot read: {exc.strerror or exc}")
     return decode(data, display)

@@ -42,6 +42,8 @@ def _control_escapes() -> dict[int, str]:
     # and editors, so every control character is shown as a Python-style escape instead.
     table = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
     table.update({0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"})
+    # str.splitlines() also breaks on these; editors and terminals may too.
+    table.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
     return table
 
 

@@ -70,6 +70,8 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             what = f"`pip install uv{pin.spec}` does not pin an exact version"
         elif pin.kind == "installer":
             what = "the uv installer URL has no version"
+        elif pin.spec and pin.spec[0].isdigit():
+            what = f"the uv image tag {pin.spec} floats to the newest release of that line"
         else:
             what = f"uv comes from {pin.spec or 'an untagged image'} (not a version)"
         yield Finding(

@@ -88,18 +88,34 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
 
 
 def _build_installs_project(ctx: WorkerContext):
+    """Where the image's build last installed the project, or None if the final env lacks it.
+    `uv sync` is exact: a later `--no-install-project` sync removes an earlier install."""
     assert ctx.image is not None
-    for cmd, step in reversed(ctx.image.build_commands):
-        if cmd.sub != "sync":
-            continue
-        env = step.shell_env()
-        skip = env.get("UV_NO_INSTALL_PROJECT")
-        if cmd.has("no-install-project", "no-install-workspace", "only-group", "no-sync"):
-            continue
-        if skip is not None and truthy(skip.value):
-            continue
-        return cmd.location
-    return None
+    installed = None
+    for cmd, step in ctx.image.build_commands:
+        if cmd.sub == "sync":
+            skip = step.shell_env().get("UV_NO_INSTALL_PROJECT")
+            omits = cmd.has("no-install-project", "no-install-workspace", "only-group") or (
+                skip is not None and truthy(skip.value)
+            )
+            if not omits:
+                installed = cmd.location
+            elif not cmd.has("inexact"):
+                installed = None
+        elif cmd.sub == "pip install" and _installs_local_project(cmd, step.workdir):
+            installed = cmd.location
+    return installed
+
+
+def _installs_local_project(cmd, workdir: str) -> bool:
+    targets = list(cmd.positionals) + [
+        v for v in cmd.options.get("editable", []) + cmd.options.get("e", []) if v
+    ]
+    for target in targets:
+        norm = posixpath.normpath(target)
+        if norm == "." or norm == posixpath.normpath(workdir):
+            return True
+    return False
 
 
 def importable_from_root(

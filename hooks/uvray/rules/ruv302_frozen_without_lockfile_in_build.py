@@ -117,7 +117,10 @@ def _check_dockerfile(repo, facts, use: CommandUse, mode, cache) -> Finding | No
     assert df is not None and stage is not None and step is not None
     context = facts.context_dir(df)
     lock_in_context, ignored_by = _context_lock(repo, df, context)
-    present = _locks_before(repo, df, stage, step, context, lock_in_context)
+    usable = lock_in_context and ignored_by is None
+    present = _locks_before(repo, df, stage, step, context, usable)
+    if _locked_earlier_in_same_run(facts, df, step, use):
+        present.add(step.workdir)
     project_dir = _project_dir(use, step)
     if any(project_dir == d or project_dir.startswith(d.rstrip("/") + "/") for d in present):
         return None
@@ -181,6 +184,16 @@ def _locks_before(
             elif ins.keyword == "RUN" and _runs_uv_lock(df, step):
                 present.add(step.workdir)
     return present
+
+
+def _locked_earlier_in_same_run(facts, df, step: Step, use: CommandUse) -> bool:
+    """`RUN uv lock && uv sync --frozen`: a lock made earlier in the same RUN."""
+    for cmd in facts.run_commands(df, step)[0]:
+        if cmd is use.cmd:
+            return False
+        if getattr(cmd, "sub", None) == "lock":
+            return True
+    return False
 
 
 def _runs_uv_lock(df, step: Step) -> bool:
