@@ -53,6 +53,9 @@ _WRAPPERS_SIMPLE = {
     "chpst",
 }
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EXACT = re.compile(r"^v?(\d+\.\d+\.\d+(?:(?:a|b|rc|\.post|\.dev)\d+)?)$")
+# `uv`, `uv==0.7.13`, `uv[extra]>=0.7`, `"uv === 0.8.0"`; not uv-dynamic-versioning, uvicorn, uvx.
+_UV_REQUIREMENT = re.compile(r"^uv(?:\[[^\]]*\])?\s*(===|==|~=|>=|<=|<|>|!=)?\s*([^;\s]*)$")
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+){1,3}(?:[a-z]+\d*)?)")
 _INSTALLER_URL = re.compile(
     r"astral\.sh/uv/(?:(?P<v1>[0-9][\w.]*)/)?install\.(?:sh|ps1)"
@@ -117,6 +120,12 @@ class UvPin:
     spec: str
     location: Location
     known: bool = True
+    # Pinned by image digest: immutable even when no version number is visible.
+    digest: bool = False
+
+    @property
+    def pinned(self) -> bool:
+        return self.version is not None or self.digest
 
 
 Recognised = Union[UvCommand, RaySubmit, RayStart]
@@ -408,10 +417,19 @@ def uv_image_pin(image: str, location: Location, known: bool = True) -> UvPin | 
         return None  # ghcr.io/astral-sh/uv, or Docker Hub's astral/uv
     if not known:
         return UvPin("image", None, tag, location, known=False)
-    version = version_from_tag(tag) if tag else None
-    if version is not None and version.count(".") < 2:
-        version = None  # `uv:0.7` floats to the newest 0.7.x: not an exact version
-    return UvPin("image", version, tag or ("@" + digest if digest else ""), location)
+    # `uv:0.7` floats to the newest 0.7.x: not an exact version. `uv:0.8.3-python3.12-…` is.
+    head = tag.split("-", 1)[0] if tag else ""
+    version = exact_version(head)
+    spec = tag or ("@" + digest if digest else "")
+    return UvPin("image", version, spec, location, digest=bool(digest))
+
+
+def exact_version(text: str | None) -> str | None:
+    """`0.7.13` → itself; `0.7`, `0.8.*`, `0.7.x`, `latest`, ranges → None (not one release)."""
+    if not text:
+        return None
+    m = _EXACT.match(text.strip())
+    return m.group(1) if m else None
 
 
 def pins_in_words(words: list[str], location: Location) -> list[UvPin]:
@@ -421,33 +439,36 @@ def pins_in_words(words: list[str], location: Location) -> list[UvPin]:
         m = _INSTALLER_URL.search(word)
         if m:
             version = m.group("v1") or m.group("v2")
-            pins.append(UvPin("installer", version, version or "", location))
+            pins.append(UvPin("installer", exact_version(version), version or "", location))
     words_wo, _ = unwrap(list(words), {})
-    if _is_pip_install(words_wo):
-        for word in words_wo:
-            m = re.match(r"^uv(?:\[[^\]]*\])?\s*(==|===|~=|>=|<=|<|>|!=)?\s*([^;\s]*)", word)
-            if not m or word.startswith("uv-") or word.startswith("uvx"):
-                continue
-            op, spec = m.group(1), m.group(2)
-            if op is None:
-                if word.split("[")[0] != "uv":
-                    continue
-                pins.append(UvPin("pip", None, "", location))
-            elif op in ("==", "==="):
-                pins.append(UvPin("pip", version_from_tag(spec), op + spec, location))
-            else:
-                pins.append(UvPin("pip", None, op + spec, location))
+    start = _pip_install_args(words_wo)
+    if start is None:
+        return pins
+    for word in words_wo[start:]:
+        m = _UV_REQUIREMENT.match(word)
+        if not m:
+            continue
+        op, spec = m.group(1), m.group(2)
+        if op is None:
+            if spec:
+                continue  # uvicorn, uvloop: another package
+            pins.append(UvPin("pip", None, "", location))
+        elif op in ("==", "==="):
+            pins.append(UvPin("pip", exact_version(spec), op + spec, location))
+        else:
+            pins.append(UvPin("pip", None, op + spec, location))
     return pins
 
 
-def _is_pip_install(words: list[str]) -> bool:
+def _pip_install_args(words: list[str]) -> int | None:
+    """Index of the first argument after `… install`, or None if this is not a pip install."""
     if not words:
-        return False
+        return None
     prog = _basename(words[0])
     if prog in ("pip", "pip3", "pipx") or re.match(r"^pip\d(\.\d+)?$", prog):
-        return len(words) > 1 and words[1] == "install"
+        return 2 if words[1:2] == ["install"] else None
     if re.match(r"^python(\d(\.\d+)?)?$", prog):
-        return words[1:4] == ["-m", "pip", "install"]
-    if prog == "uv":
-        return words[1:3] == ["pip", "install"] or words[1:3] == ["tool", "install"]
-    return False
+        return 4 if words[1:4] == ["-m", "pip", "install"] else None
+    if prog == "uv" and words[1:3] in (["pip", "install"], ["tool", "install"]):
+        return 3
+    return None

@@ -16,6 +16,7 @@ from uvray.commands import (
     RaySubmit,
     Recognised,
     Site,
+    parse_uv,
     UvCommand,
     UvPin,
     recognise_entrypoint,
@@ -24,6 +25,8 @@ from uvray.commands import (
     site_for_lines,
     uv_image_pin,
     version_from_tag,
+    exact_version,
+    pins_in_words,
 )
 from uvray.findings import Location
 from uvray.model import Repo, dir_of
@@ -89,7 +92,20 @@ class Setting:
     name: str
     value: str | None
     location: Location
-    origin: str  # e.g. "ENV in stage final", "workflow env", "runtime_env env_vars"
+    origin: str  # e.g. "ENV on line 6", "workflow env", "runtime_env env_vars"
+    # The text as written when value is unknown (`$HOME/venv`).
+    raw: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.value if self.value is not None else (self.raw or "?")
+
+    def looks_absolute(self) -> bool:
+        """An absolute path, or one built on a variable (`$HOME/venv`, `${VENV_ROOT}/x`)."""
+        text = self.value if self.value is not None else self.raw
+        if not text:
+            return False
+        return _is_absolute(text) or bool(re.match(r"^\$(\{[A-Za-z_]\w*\}|[A-Za-z_]\w*)/", text))
 
 
 @dataclass
@@ -118,6 +134,9 @@ class Driver:
     runs_locally: bool = False
     # The job's working_dir when the submission names one (driver and workers then share a path).
     working_dir: str | None = None
+    # runtime_env `py_executable: uv run …`: how workers start when the driver is not under uv run.
+    py_executable: UvCommand | None = None
+    runtime_env: object | None = None
 
 
 @dataclass
@@ -152,7 +171,15 @@ class WorkerContext:
     # --- what the workers' `uv run` will do -------------------------------------------------
     @property
     def worker_flags(self) -> dict[str, list[str | None]]:
-        return dict(self.driver.uv_run.options) if self.driver and self.driver.uv_run else {}
+        """The `uv run` options every worker gets: the driver's (Ray copies them, and the hook
+        overwrites py_executable), else an explicit `py_executable: uv run …`."""
+        if self.driver is None:
+            return {}
+        if self.driver.uv_run is not None:
+            return dict(self.driver.uv_run.options)
+        if self.driver.py_executable is not None:
+            return dict(self.driver.py_executable.options)
+        return {}
 
     def setting(self, name: str) -> Setting | None:
         return self.env.get(name)
@@ -175,11 +202,11 @@ class WorkerContext:
         if "isolated" in self.worker_flags:
             return None  # a temporary env per process (PR #50160's doc example)
         s = self.env.get("UV_PROJECT_ENVIRONMENT")
-        if s is not None and s.value and _is_absolute(s.value):
+        if s is not None and s.looks_absolute():
             return s
         if "active" in self.worker_flags:
             venv = self.env.get("VIRTUAL_ENV")
-            if venv is not None and venv.value and _is_absolute(venv.value):
+            if venv is not None and venv.looks_absolute():
                 return venv
         return None
 
@@ -327,10 +354,13 @@ class Facts:
         return found, pins
 
     def _copy_pins(self, df: Dockerfile, step: Step) -> list[UvPin]:
-        source = step.instruction.flag("from")
+        """uv brought in by COPY/ADD: `COPY --from=ghcr.io/astral-sh/uv:<v> /uv /bin/`, or the
+        versioned installer fetched with `ADD https://astral.sh/uv/<v>/install.sh`."""
+        ins = step.instruction
+        loc = _ins_location(df, ins)
+        source = ins.flag("from")
         if not source:
-            return []
-        loc = _ins_location(df, step.instruction)
+            return pins_in_words(ins.args.split(), loc) if ins.keyword == "ADD" else []
         from uvray.readers.dockerfile import expand
 
         image, known = expand(source, step.args)
@@ -340,9 +370,9 @@ class Facts:
             pin = uv_image_pin(root.base, loc, root.base_known)
         else:
             pin = uv_image_pin(image, loc, known)
-        if pin is not None and not _copies_uv_binary(step.instruction.args):
+        if pin is None or not _copies_uv_binary(ins.args):
             return []
-        return [pin] if pin is not None else []
+        return [pin]
 
     def _ray_version(
         self, lock: UvLock | None, df: Dockerfile | None, stage: Stage | None
@@ -367,33 +397,21 @@ class Facts:
         return Version(None, "unknown")
 
     def _image_drivers(self, df: Dockerfile, stage: Stage) -> list[Driver]:
-        """The image's own start command, when it starts a driver under `uv run`."""
-        entrypoint, cmd = None, None
-        for step in stage.all_steps():
-            kw = step.instruction.keyword
-            if kw == "ENTRYPOINT":
-                entrypoint, cmd = step, None  # Docker resets CMD when ENTRYPOINT is set
-            elif kw == "CMD":
-                cmd = step
-        drivers = []
-        for step in (entrypoint, cmd):
-            if step is None:
-                continue
-            ins = step.instruction
-            words = ins.exec_form()
-            loc = _ins_location(df, ins)
-            env = stage.env
+        """The image's own start command (ENTRYPOINT + CMD, as Docker combines them), when it
+        starts a Ray driver: under `uv run`, or a plain `python …` (a driver that is not)."""
+        argv, ins = image_command(stage)
+        if argv is None or ins is None:
+            return []
+        loc = _ins_location(df, ins)
+        env = stage.env
 
-            def lookup(name: str, env=env) -> str | None:
-                var = env.get(name)
-                return None if var is None else var.value
+        def lookup(name: str) -> str | None:
+            var = env.get(name)
+            return None if var is None else var.value
 
-            found = (
-                recognise_words(words, {}, loc, lookup)
-                if words is not None
-                else recognise_entrypoint(ins.args, loc, lookup)
-            )
-            drivers.extend(_drivers_from(found, loc, ins.keyword, self))
+        drivers = _drivers_from(recognise_words(argv, {}, loc, lookup), loc, ins.keyword, self)
+        if not drivers and _is_python(argv):
+            drivers.append(Driver(argv, loc, ins.keyword, None, runs_locally=True))
         return drivers
 
     # --- cluster drivers: ray job submit / KubeRay RayJob, anywhere in the repo -----------------
@@ -412,10 +430,36 @@ class Facts:
                     continue
                 loc = Location(res.path, res.entrypoint.first_line)
                 found = recognise_entrypoint(res.entrypoint.text, loc)
-                env_vars = _runtime_env_settings(res.runtime_env)
-                for d in _drivers_from(found, loc, f"{res.kind} entrypoint", self):
+                env_vars = {**_container_settings(res), **_runtime_env_settings(res.runtime_env)}
+                origin = f"{res.kind} entrypoint"
+                # A RayJob entrypoint is a driver by definition, under `uv run` or not.
+                own = _drivers_from(found, loc, origin, self) or [
+                    Driver(res.entrypoint.text.split(), loc, origin, None)
+                ]
+                for d in own:
                     d.env_vars = {**env_vars, **d.env_vars}
+                    d.py_executable = d.py_executable or _py_executable(res.runtime_env)
+                    if res.runtime_env is not None and not d.working_dir:
+                        d.working_dir = res.runtime_env.working_dir
                     drivers.append(d)
+            referenced = {id(d.runtime_env) for d in drivers if d.runtime_env is not None}
+            for runtime_env in self.repo.runtime_envs:
+                # A runtime_env file nothing submits but that starts workers with `uv run`.
+                py_exe = _py_executable(runtime_env)
+                if py_exe is None or id(runtime_env) in referenced:
+                    continue
+                loc = runtime_env.key_locations.get("py_executable", runtime_env.location)
+                drivers.append(
+                    Driver(
+                        [],
+                        loc,
+                        f"runtime_env {runtime_env.path}",
+                        None,
+                        env_vars=_runtime_env_settings(runtime_env),
+                        working_dir=runtime_env.working_dir,
+                        py_executable=py_exe,
+                    )
+                )
             self._cluster_drivers = drivers
         return self._cluster_drivers
 
@@ -445,7 +489,9 @@ class Facts:
     @property
     def contexts(self) -> list[WorkerContext]:
         if self._contexts is None:
-            self._contexts = self._image_contexts() + self._workflow_contexts()
+            self._contexts = (
+                self._image_contexts() + self._kuberay_contexts() + self._workflow_contexts()
+            )
         return self._contexts
 
     def _image_contexts(self) -> list[WorkerContext]:
@@ -482,6 +528,40 @@ class Facts:
                         ),
                         image=image,
                         path=image.dockerfile.path,
+                    )
+                )
+        return out
+
+    def _kuberay_contexts(self) -> list[WorkerContext]:
+        """A KubeRay cluster on its own (its image may be built elsewhere): container env,
+        runtimeEnvYAML, its RayJob entrypoint. Image contexts already cover it when the image is
+        built here; findings at the same place are merged."""
+        out = []
+        for res in self.repo.kuberay:
+            home = self.home_of(res.path)
+            project = self.repo.project_for(home)
+            lock = self.repo.lock_for(project.dir) if project is not None else None
+            ray = self._ray_version(lock, None, None)
+            if not ray.known and res.ray_version:
+                ray = Version(res.ray_version, f"{res.kind} rayVersion", res.ray_version_location)
+            env = {**_container_settings(res), **_runtime_env_settings(res.runtime_env)}
+            own = [d for d in self.cluster_drivers if d.location.path == res.path]
+            uv = self._uv_version(None)
+            for driver in own or [None]:
+                worker_env = {**env, **(driver.env_vars if driver else {})}
+                out.append(
+                    WorkerContext(
+                        label=f"{res.kind} {res.name}",
+                        env=worker_env,
+                        driver=driver,
+                        project=project,
+                        project_dir=project.dir if project else home,
+                        lock=lock,
+                        uv=uv,
+                        uv_pin=None,
+                        ray=ray,
+                        integration=integration(worker_env, driver, bool(own), ray),
+                        path=res.path,
                     )
                 )
         return out
@@ -550,7 +630,7 @@ class Facts:
                     pin = UvPin("setup-uv", None, "", s.location)
                 else:
                     value = v.value
-                    exact = version_from_tag(value) if value and re.match(r"^v?\d", value) else None
+                    exact = exact_version(value)
                     pin = UvPin("setup-uv", exact, v.raw, v.location, known=value is not None)
         return pin
 
@@ -578,6 +658,39 @@ def _pin_source(pin: UvPin) -> str:
         "required-version": "[tool.uv] required-version",
     }
     return f"{kinds.get(pin.kind, pin.kind)} {pin.spec}".strip()
+
+
+def image_command(stage: Stage):
+    """The argv a container of this stage runs, and the instruction that decides it.
+
+    Docker: an exec-form ENTRYPOINT gets CMD appended (a shell-form CMD as `/bin/sh -c …`); a
+    shell-form ENTRYPOINT ignores CMD; an ENTRYPOINT resets an inherited CMD."""
+    entrypoint = cmd = None
+    for step in stage.all_steps():
+        if step.instruction.keyword == "ENTRYPOINT":
+            entrypoint, cmd = step.instruction, None
+        elif step.instruction.keyword == "CMD":
+            cmd = step.instruction
+
+    def argv(ins):
+        words = ins.exec_form()
+        return words if words is not None else ["/bin/sh", "-c", ins.args]
+
+    if entrypoint is not None:
+        ep = entrypoint.exec_form()
+        if ep is None:
+            return ["/bin/sh", "-c", entrypoint.args], entrypoint
+        if not ep:  # `ENTRYPOINT []`: the CMD alone
+            return (argv(cmd), cmd) if cmd is not None else (None, None)
+        return ep + (argv(cmd) if cmd is not None else []), cmd or entrypoint
+    if cmd is not None:
+        return argv(cmd), cmd
+    return None, None
+
+
+def _is_python(argv: list[str]) -> bool:
+    words = [w for w in argv if not w.startswith("-")]
+    return bool(words) and bool(re.match(r"^python(\d(\.\d+)?)?$", words[0].rsplit("/", 1)[-1]))
 
 
 def _copies_uv_binary(args: str) -> bool:
@@ -637,9 +750,35 @@ def _drivers_from(
                     _runtime_env_settings(runtime_env),
                     working_dir=item.working_dir
                     or (runtime_env.working_dir if runtime_env else None),
+                    py_executable=_py_executable(runtime_env),
+                    runtime_env=runtime_env,
                 )
             )
     return drivers
+
+
+def _py_executable(runtime_env) -> UvCommand | None:
+    """runtime_env `py_executable: "uv run …"` as a uv command (RIA (c))."""
+    if runtime_env is None or not runtime_env.py_executable:
+        return None
+    words = runtime_env.py_executable.split()
+    loc = runtime_env.key_locations.get("py_executable", runtime_env.location)
+    cmd = parse_uv(words, {}, loc)
+    return cmd if cmd is not None and cmd.sub == "run" else None
+
+
+def _container_settings(resource) -> dict[str, Setting]:
+    """KubeRay container env: head first, then worker groups (the env the workers' pods get)."""
+    out: dict[str, Setting] = {}
+    for group in ("head", "worker"):
+        for container in resource.containers:
+            if container.group != group:
+                continue
+            for name, e in container.env.items():
+                out[name] = Setting(
+                    name, e.value, e.location, f"KubeRay {group} container env", e.raw
+                )
+    return out
 
 
 def _runs_a_driver(cmd: UvCommand) -> bool:
@@ -672,6 +811,12 @@ def integration(
     """domain.md §4 RIA: (a) the hook variable, (b) Ray >= 2.47 with a `uv run` driver."""
     hook = env.get("RAY_RUNTIME_ENV_HOOK")
     under_uv_run = driver is not None and driver.uv_run is not None
+    if driver is not None and driver.py_executable is not None and not under_uv_run:
+        return Integration(
+            True,
+            f"the runtime_env's py_executable starts every worker with `{' '.join(driver.py_executable.words)}`",
+            driver.py_executable.location,
+        )
     if hook is not None and hook.value == UV_HOOK:
         if under_uv_run or not any_driver_seen:
             return Integration(
@@ -741,7 +886,7 @@ def _var_origin(var) -> str:
 
 def _settings_from_vars(variables) -> dict[str, Setting]:
     return {
-        name: Setting(name, var.value, var.location, _var_origin(var))
+        name: Setting(name, var.value, var.location, _var_origin(var), var.raw)
         for name, var in variables.items()
     }
 

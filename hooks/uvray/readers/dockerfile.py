@@ -94,6 +94,9 @@ class Var:
     location: Location
     kind: str  # "ENV", "ARG", "build-arg"
     stage: str
+    # The value with unknown references left as written (`$HOME/venv`), for rules that only
+    # need its shape (is it an absolute path?).
+    raw: str | None = None
 
 
 @dataclass
@@ -530,6 +533,8 @@ def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
                 workdir, user = parent.workdir, parent.user
             else:
                 env, workdir, user = {}, "/", None
+            # A stage with no instruction of its own still is its parent's image.
+            stage.env, stage.workdir, stage.user = dict(env), workdir, user
             args = {}
             shell = ["/bin/sh", "-c"]
             continue
@@ -547,7 +552,7 @@ def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
             # Every substitution in one ENV sees the values from before it (Docker's rule).
             for key, value, known, offset in _key_values(ins, escape, lookup_for_args(scope)):
                 where = Location(df.path, ins.line_at(offset))
-                env[key] = Var(key, value if known else None, where, "ENV", stage.label)
+                env[key] = Var(key, value if known else None, where, "ENV", stage.label, value)
         elif ins.keyword == "ARG":
             for key, value, known, _ in _key_values(ins, escape, lookup_for_args(scope)):
                 if value is None and key in global_args and key not in build_args:

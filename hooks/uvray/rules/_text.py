@@ -40,3 +40,10 @@ def race_clause(ctx: WorkerContext) -> str:
 
 def integration_note(ctx: WorkerContext) -> str:
     return f"Ray starts workers with `uv run` because {ctx.integration.reason}."
+
+
+def where(location, relative_to) -> str:
+    """`line 12` in the same file, `Dockerfile:12` elsewhere."""
+    if location.path == relative_to.path:
+        return f"line {location.line}"
+    return f"{location.path}:{location.line}"

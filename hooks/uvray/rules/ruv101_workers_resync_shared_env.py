@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from uvray.facts import Facts, WorkerContext
+from uvray.facts import Facts, WorkerContext, uv_without_env_lock
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
-from uvray.rules._text import integration_note, race_clause
+from uvray.rules._text import integration_note, race_clause, where
 
 DOC = """\
 ## What it does
@@ -106,22 +106,23 @@ def _check_context(ctx: WorkerContext) -> Finding | None:
         return None
     shared_path = _driver_shares_path(ctx)
     what = (
-        f"Ray workers will sync the fixed-path environment {env.value} ({env.name}, {env.origin}) "
+        f"Ray workers will sync the fixed-path environment {env.shown} ({env.name}, {env.origin}) "
         "from a copy of the working_dir at a new path, so they reinstall the project into it."
     )
     parts = [what, integration_note(ctx)]
     if shared_path:
         parts.append(
-            "The job is submitted with a working_dir, so the driver and workers share one path "
-            "and don't race; but every job reinstalls the project into the image env from Ray's "
-            "session directory, which Ray later deletes."
+            "The job is submitted with a working_dir, so on the driver's node the driver and workers "
+            "share one path, and uv >= 0.7.14 serialises the reinstall on other nodes; but every "
+            "job still reinstalls the project into the image env from Ray's session directory, "
+            "which Ray later deletes."
         )
     else:
         parts.append(race_clause(ctx))
     no_install = _no_install_project_sync(ctx)
     if no_install is not None:
         parts.append(
-            f"`uv sync --no-install-project` at build time (line {no_install.line}) does not "
+            f"`uv sync --no-install-project` at build time ({where(no_install, env.location)}) does not "
             "prevent this: the driver's `uv run` installs the project and workers reinstall it "
             "from their path."
         )
@@ -147,8 +148,14 @@ def _check_context(ctx: WorkerContext) -> Finding | None:
 
 
 def _driver_shares_path(ctx: WorkerContext) -> bool:
-    """`ray job submit --working-dir`: the driver runs in the same unpacked copy as the workers."""
-    return ctx.driver is not None and bool(ctx.driver.working_dir)
+    """`ray job submit --working-dir … -- uv run …`: the driver installs from the same unpacked
+    copy the workers start in, so on its node they find the project in place (measured). Other
+    nodes' image envs still hold the build-time install, and their workers reinstall together:
+    only an env-locking uv makes that safe, so the leniency needs uv >= 0.7.14."""
+    driver = ctx.driver
+    if driver is None or driver.uv_run is None or not driver.working_dir:
+        return False
+    return uv_without_env_lock(ctx.uv) is False
 
 
 def _no_install_project_sync(ctx: WorkerContext) -> Location | None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from uvray.commands import exact_version
 from uvray.facts import Facts, _depends_on
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
@@ -58,7 +59,7 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
         if not image.is_ray_image or not image.uv_pins:
             continue
         pin = image.uv_pins[-1]
-        if pin.version is not None or not pin.known:
+        if pin.pinned or not pin.known:
             continue
         key = (pin.location.path, pin.location.line)
         if key in seen:
@@ -93,14 +94,21 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             for step in job.steps:
                 if not step.uses or step.uses.split("@")[0].lower() != "astral-sh/setup-uv":
                     continue
-                if "version" in step.with_ or "version-file" in step.with_:
+                if "version-file" in step.with_:
                     continue
+                version = step.with_.get("version")
+                if version is not None and (version.value is None or exact_version(version.value)):
+                    continue  # pinned, or an expression uvray can't resolve
+                what = (
+                    "astral-sh/setup-uv has no `version:`"
+                    if version is None or not version.value
+                    else f"astral-sh/setup-uv `version: {version.value}` is not one release"
+                )
                 yield Finding(
                     code=META.code,
                     message=(
-                        "astral-sh/setup-uv has no `version:` and the project sets no "
-                        "`[tool.uv] required-version`: this Ray project's CI runs whatever uv "
-                        "is newest."
+                        f"{what} and the project sets no `[tool.uv] required-version`: this Ray "
+                        "project's CI runs whatever uv is newest in that range."
                     ),
                     location=step.location,
                     severity=META.severity,

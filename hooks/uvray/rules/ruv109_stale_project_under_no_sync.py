@@ -7,6 +7,7 @@ from uvray.facts import Facts, Setting, WorkerContext, truthy
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
+from uvray.rules._text import where
 
 DOC = """\
 ## What it does
@@ -76,7 +77,7 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             message=(
                 f"Ray's workers don't sync (UV_NO_SYNC/--no-sync) and `{module}` is not importable "
                 "from the working_dir root (src layout), so workers import the copy the image "
-                f"installed at build time (line {install.line}), not the code submitted with "
+                f"installed at build time ({where(install, location)}), not the code submitted with "
                 "the job."
             ),
             location=location,
