@@ -202,6 +202,9 @@ def recognise_words(
         return out
     uv = parse_uv(words, assignments, location)
     if uv is not None:
+        if uv.sub in ("run", "tool run") and uv.command:
+            # `uvx --from ray ray job submit …`, `uv run bash -c "…"`: what uv runs counts too.
+            return [uv, *recognise_words(uv.command, assignments, location, lookup, depth + 1)]
         return [uv]
     if prog == "ray" and len(words) > 1:
         return _parse_ray(words, location, lookup, depth)

@@ -710,6 +710,30 @@ def _ins_location(df: Dockerfile, ins) -> Location:
     return Location(df.path, ins.line, 1, ins.end_line if ins.end_line != ins.line else None)
 
 
+def installs_packages(repo: Repo, project: Pyproject) -> bool:
+    """Does syncing this project install packages built from its own tree? The project itself
+    when packaged, and every packaged workspace member (a virtual root installs its members,
+    editable: uv 0.13.9, verified with a moved copy and `uv sync --dry-run`)."""
+    if project.packaged:
+        return True
+    if not project.workspace_members:
+        return False
+    import fnmatch
+
+    base = project.dir
+    for directory, member in repo.pyprojects.items():
+        if member is project or not member.packaged:
+            continue
+        rel = posixpath.relpath(directory, base) if base else directory
+        if rel.startswith(".."):
+            continue
+        if any(fnmatch.fnmatchcase(rel, g) for g in project.workspace_members) and not any(
+            fnmatch.fnmatchcase(rel, g) for g in project.workspace_exclude
+        ):
+            return True
+    return False
+
+
 def _depends_on(project: Pyproject, name: str) -> bool:
     return any(r.name == name for r in project.dependencies)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from uvray.facts import Facts, WorkerContext, uv_without_env_lock
+from uvray.facts import Facts, WorkerContext, installs_packages, uv_without_env_lock
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
@@ -93,16 +93,16 @@ META = RuleMeta(
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     for ctx in facts.contexts:
-        finding = _check_context(ctx)
+        finding = _check_context(repo, ctx)
         if finding is not None:
             yield finding
 
 
-def _check_context(ctx: WorkerContext) -> Finding | None:
+def _check_context(repo: Repo, ctx: WorkerContext) -> Finding | None:
     if not ctx.integration.active or not ctx.workers_sync:
         return None
     env = ctx.fixed_env()
-    if env is None or ctx.project is None or not ctx.project.packaged:
+    if env is None or ctx.project is None or not installs_packages(repo, ctx.project):
         return None
     shared_path = _driver_shares_path(ctx)
     what = (
