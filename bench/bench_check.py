@@ -74,7 +74,9 @@ def make_repo(base: Path, n: int) -> Path:
             f'\n[[package]]\nname = "pkg{i}"\nversion = "1.{i}.0"\n'
             'source = { registry = "https://pypi.org/simple" }\n'
         )
-    lock.append('\n[[package]]\nname = "ray"\nversion = "2.47.1"\nsource = { registry = "https://pypi.org/simple" }\n')
+    lock.append(
+        '\n[[package]]\nname = "ray"\nversion = "2.47.1"\nsource = { registry = "https://pypi.org/simple" }\n'
+    )
     (repo / "uv.lock").write_text("".join(lock))
     for i in range(n):
         d = repo / "images" / f"svc{i:04d}"
@@ -109,11 +111,15 @@ def main(argv: list[str] | None = None) -> int:
         empty = base / "empty"
         empty.mkdir()
         (empty / "README.md").write_text("nothing to see\n")
-        rows.append(("python -c pass", None, time_runs([ns.python, "-c", "pass"], empty, ns.runs, env)))
+        rows.append(
+            ("python -c pass", None, time_runs([ns.python, "-c", "pass"], empty, ns.runs, env))
+        )
         rows.append(("uvray check: empty repository", None, time_runs(uvray, empty, ns.runs, env)))
         example = base / "example"
         shutil.copytree(ROOT / "examples" / "ray-job", example)
-        rows.append(("uvray check: examples/ray-job", None, time_runs(uvray, example, ns.runs, env)))
+        rows.append(
+            ("uvray check: examples/ray-job", None, time_runs(uvray, example, ns.runs, env))
+        )
         for n in (int(s) for s in ns.sizes.split(",")):
             repo = make_repo(base, n)
             runs = max(3, ns.runs // (1 + n // 100))

@@ -1,7 +1,7 @@
 """Regenerate docs/rules/RUVnnn.md and the README's rule table from the rule registry.
 
-    python scripts/gen_rule_docs.py          # write
-    python scripts/gen_rule_docs.py --check  # exit 1 if anything is out of date (tests do this)
+python scripts/gen_rule_docs.py          # write
+python scripts/gen_rule_docs.py --check  # exit 1 if anything is out of date (tests do this)
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ END = "<!-- rules-table:end -->"
 
 
 def expected_files() -> dict[Path, str]:
-    files = {ROOT / "docs" / "rules" / f"{code}.md": render_doc(meta) for code, meta in all_rules().items()}
+    files = {
+        ROOT / "docs" / "rules" / f"{code}.md": render_doc(meta)
+        for code, meta in all_rules().items()
+    }
     for code, old in retired().items():
         files[ROOT / "docs" / "rules" / f"{code}.md"] = (
             f"# {code} {old.name}\n\n**Retired.** This code is {old.reason}. It will not be reused.\n"
@@ -31,9 +34,13 @@ def expected_files() -> dict[Path, str]:
 def rules_table() -> str:
     rows = ["| Code | Name | Severity | What it finds |", "|---|---|---|---|"]
     for code, meta in sorted(all_rules().items()):
-        rows.append(f"| [{code}](docs/rules/{code}.md) | `{meta.name}` | {meta.severity.label} | {meta.summary} |")
+        rows.append(
+            f"| [{code}](docs/rules/{code}.md) | `{meta.name}` | {meta.severity.label} | {meta.summary} |"
+        )
     for code, old in sorted(retired().items()):
-        rows.append(f"| [{code}](docs/rules/{code}.md) | `{old.name}` | retired | {old.reason.removeprefix('retired: ')} |")
+        rows.append(
+            f"| [{code}](docs/rules/{code}.md) | `{old.name}` | retired | {old.reason.removeprefix('retired: ')} |"
+        )
     return "\n".join(rows)
 
 

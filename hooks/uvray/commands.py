@@ -37,6 +37,7 @@ _UV_GLOBAL_FLAGS_WITH_VALUE = {
     "color",
     "python",
 }
+_NESTED_SUBCOMMANDS = {"pip", "tool", "python", "self", "cache", "auth"}
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
 _WRAPPERS_SIMPLE = {
     "exec",
@@ -297,10 +298,9 @@ def parse_uv(
             return UvCommand("", options, [], [], assignments, location, words)
         sub_words = [rest[0]]
         rest = rest[1:]
-        if sub_words[0] in ("pip", "tool", "python", "self", "cache", "auth") and rest:
-            if not rest[0].startswith("-"):
-                sub_words.append(rest[0])
-                rest = rest[1:]
+        if sub_words[0] in _NESTED_SUBCOMMANDS and rest and not rest[0].startswith("-"):
+            sub_words.append(rest[0])
+            rest = rest[1:]
     sub = " ".join(sub_words)
     stops_at_command = sub in ("run", "tool run")
     positionals: list[str] = []

@@ -16,17 +16,17 @@ from uvray.commands import (
     RaySubmit,
     Recognised,
     Site,
-    parse_uv,
     UvCommand,
     UvPin,
+    exact_version,
+    parse_uv,
+    pins_in_words,
     recognise_entrypoint,
     recognise_site,
     recognise_words,
     site_for_lines,
     uv_image_pin,
     version_from_tag,
-    exact_version,
-    pins_in_words,
 )
 from uvray.findings import Location
 from uvray.model import Repo, dir_of
@@ -419,7 +419,7 @@ class Facts:
     def cluster_drivers(self) -> list[Driver]:
         if self._cluster_drivers is None:
             drivers: list[Driver] = []
-            for wf, job, step, found in self.workflow_commands:
+            for _wf, _job, step, found in self.workflow_commands:
                 drivers.extend(
                     d
                     for d in _drivers_from(found, step.location, "workflow step", self)
@@ -965,13 +965,18 @@ def uv_commands(facts: Facts) -> list[CommandUse]:
                 workdir = facts.step_dir(wf, job, step)
                 uses.append(CommandUse(cmd, env, uv, "workflow step", workdir=workdir))
     for ctx in facts.contexts:
-        if ctx.image is not None and ctx.driver is not None and ctx.driver.submit is not None:
-            if ctx.driver.uv_run is not None:
-                uses.append(
-                    CommandUse(
-                        ctx.driver.uv_run, ctx.env, ctx.uv, f"Ray driver and workers on {ctx.label}"
-                    )
+        driver = ctx.driver
+        if (
+            ctx.image is not None
+            and driver is not None
+            and driver.submit is not None
+            and driver.uv_run is not None
+        ):
+            uses.append(
+                CommandUse(
+                    ctx.driver.uv_run, ctx.env, ctx.uv, f"Ray driver and workers on {ctx.label}"
                 )
+            )
     facts._uv_commands = uses
     return uses
 

@@ -589,10 +589,7 @@ def _arg_var(path, ins, key, value, known, build_args, stage_label) -> Var:
 
 
 def _join_path(base: str, target: str) -> str:
-    if target.startswith("/"):
-        path = target
-    else:
-        path = base.rstrip("/") + "/" + target
+    path = target if target.startswith("/") else base.rstrip("/") + "/" + target
     parts: list[str] = []
     for part in path.split("/"):
         if part in ("", "."):
