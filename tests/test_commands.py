@@ -11,6 +11,7 @@ from uvray.commands import (
     RayStart,
     RaySubmit,
     UvCommand,
+    exact_version,
     is_uv_program,
     parse_uv,
     pins_in_words,
@@ -74,7 +75,12 @@ def summary(found) -> list[tuple]:
         ),
         pytest.param("uv run -- python x", "run", {}, [], ["python", "x"], id="run-double-dash"),
         pytest.param(
-            "uv run script.py --frozen", "run", {}, [], ["script.py", "--frozen"], id="flags-after-command-are-its"
+            "uv run script.py --frozen",
+            "run",
+            {},
+            [],
+            ["script.py", "--frozen"],
+            id="flags-after-command-are-its",
         ),
         pytest.param(
             "uv run --with=ray --env-file .env python x",
@@ -84,7 +90,9 @@ def summary(found) -> list[tuple]:
             ["python", "x"],
             id="run-equals-and-value",
         ),
-        pytest.param("uv --no-cache sync", "sync", {"no-cache": [None]}, [], [], id="global-option-first"),
+        pytest.param(
+            "uv --no-cache sync", "sync", {"no-cache": [None]}, [], [], id="global-option-first"
+        ),
         pytest.param(
             "uv --directory sub --project=/p sync",
             "sync",
@@ -93,17 +101,35 @@ def summary(found) -> list[tuple]:
             [],
             id="global-options-with-values",
         ),
-        pytest.param("uv -qv sync", "sync", {"q": [None], "v": [None]}, [], [], id="combined-short-flags"),
+        pytest.param(
+            "uv -qv sync", "sync", {"q": [None], "v": [None]}, [], [], id="combined-short-flags"
+        ),
         pytest.param("python -m uv sync", "sync", {}, [], [], id="python-m-uv"),
-        pytest.param("python3.12 -m uv sync --frozen", "sync", {"frozen": [None]}, [], [], id="python3.12-m-uv"),
+        pytest.param(
+            "python3.12 -m uv sync --frozen",
+            "sync",
+            {"frozen": [None]},
+            [],
+            [],
+            id="python3.12-m-uv",
+        ),
         pytest.param("/bin/uv sync", "sync", {}, [], [], id="absolute-path"),
-        pytest.param("/root/.local/bin/uv lock --check", "lock", {"check": [None]}, [], [], id="local-bin"),
+        pytest.param(
+            "/root/.local/bin/uv lock --check", "lock", {"check": [None]}, [], [], id="local-bin"
+        ),
         pytest.param("uvx ruff check", "tool run", {}, [], ["ruff", "check"], id="uvx"),
         pytest.param(
-            "uvx --from ruff==0.6 ruff", "tool run", {"from": ["ruff==0.6"]}, [], ["ruff"], id="uvx-from"
+            "uvx --from ruff==0.6 ruff",
+            "tool run",
+            {"from": ["ruff==0.6"]},
+            [],
+            ["ruff"],
+            id="uvx-from",
         ),
         pytest.param("uv tool run ruff", "tool run", {}, [], ["ruff"], id="tool-run"),
-        pytest.param("uv pip install -e .", "pip install", {"e": ["."]}, [], [], id="pip-install-editable"),
+        pytest.param(
+            "uv pip install -e .", "pip install", {"e": ["."]}, [], [], id="pip-install-editable"
+        ),
         pytest.param(
             "uv pip install -r req.txt ray",
             "pip install",
@@ -117,16 +143,29 @@ def summary(found) -> list[tuple]:
         pytest.param("uv venv /opt/venv", "venv", {}, ["/opt/venv"], [], id="venv-path"),
         pytest.param("uv sync -p 3.11", "sync", {"p": ["3.11"]}, [], [], id="short-option-space"),
         pytest.param("uv sync -p3.11", "sync", {"p": ["3.11"]}, [], [], id="short-option-glued"),
-        pytest.param("uv sync --python=3.11", "sync", {"python": ["3.11"]}, [], [], id="long-equals"),
-        pytest.param("uv sync --python 3.11", "sync", {"python": ["3.11"]}, [], [], id="long-space"),
         pytest.param(
-            "uv sync --extra a --extra b", "sync", {"extra": ["a", "b"]}, [], [], id="repeated-option"
+            "uv sync --python=3.11", "sync", {"python": ["3.11"]}, [], [], id="long-equals"
         ),
-        pytest.param("uv sync --no-group dev", "sync", {"no-group": ["dev"]}, [], [], id="no-group-value"),
+        pytest.param(
+            "uv sync --python 3.11", "sync", {"python": ["3.11"]}, [], [], id="long-space"
+        ),
+        pytest.param(
+            "uv sync --extra a --extra b",
+            "sync",
+            {"extra": ["a", "b"]},
+            [],
+            [],
+            id="repeated-option",
+        ),
+        pytest.param(
+            "uv sync --no-group dev", "sync", {"no-group": ["dev"]}, [], [], id="no-group-value"
+        ),
         pytest.param("uv sync -- extra", "sync", {}, ["extra"], [], id="double-dash-positional"),
         pytest.param("uv self update", "self update", {}, [], [], id="self-update"),
         pytest.param("uv cache clean", "cache clean", {}, [], [], id="cache-clean"),
-        pytest.param("uv python install 3.12", "python install", {}, ["3.12"], [], id="python-install"),
+        pytest.param(
+            "uv python install 3.12", "python install", {}, ["3.12"], [], id="python-install"
+        ),
         pytest.param("uv tool install ruff", "tool install", {}, ["ruff"], [], id="tool-install"),
         pytest.param(
             "uv export --no-hashes -o req.txt",
@@ -136,7 +175,9 @@ def summary(found) -> list[tuple]:
             [],
             id="export",
         ),
-        pytest.param("uv add 'ray[default]>=2.47'", "add", {}, ["ray[default]>=2.47"], [], id="add"),
+        pytest.param(
+            "uv add 'ray[default]>=2.47'", "add", {}, ["ray[default]>=2.47"], [], id="add"
+        ),
         pytest.param("uv", "", {}, [], [], id="bare"),
         pytest.param("uv --version", "", {"version": [None]}, [], [], id="version-only"),
     ],
@@ -144,7 +185,12 @@ def summary(found) -> list[tuple]:
 def test_parse_uv(text: str, sub: str, options, positionals, command) -> None:
     cmd = uv(text)
     assert cmd is not None
-    assert (cmd.sub, cmd.options, cmd.positionals, cmd.command) == (sub, options, positionals, command)
+    assert (cmd.sub, cmd.options, cmd.positionals, cmd.command) == (
+        sub,
+        options,
+        positionals,
+        command,
+    )
     assert cmd.words == shlex.split(text)
     assert cmd.location == LOC
 
@@ -210,7 +256,9 @@ def test_is_uv_program(words: list[str], n: int) -> None:
         pytest.param("sudo -u ray A=1 uv sync", [("uv", "sync", {"A": "1"})], id="sudo-assignment"),
         pytest.param("timeout 60 uv sync", [("uv", "sync", {})], id="timeout"),
         pytest.param("timeout 5m uv sync", [("uv", "sync", {})], id="timeout-unit"),
-        pytest.param("timeout --signal=KILL 5m uv sync", [("uv", "sync", {})], id="timeout-long-option"),
+        pytest.param(
+            "timeout --signal=KILL 5m uv sync", [("uv", "sync", {})], id="timeout-long-option"
+        ),
         pytest.param("tini -- uv run x", [("uv", "run", {})], id="tini"),
         pytest.param("dumb-init uv run x", [("uv", "run", {})], id="dumb-init"),
         pytest.param(
@@ -218,7 +266,9 @@ def test_is_uv_program(words: list[str], n: int) -> None:
             [("uv", "sync", {"A": "1"})],
             id="stacked-wrappers",
         ),
-        pytest.param("bash -lc 'uv sync && uv run x'", [("uv", "sync", {}), ("uv", "run", {})], id="bash-lc"),
+        pytest.param(
+            "bash -lc 'uv sync && uv run x'", [("uv", "sync", {}), ("uv", "run", {})], id="bash-lc"
+        ),
         pytest.param("sh -c 'uv sync'", [("uv", "sync", {})], id="sh-c"),
         pytest.param("/bin/sh -c 'A=1 uv sync'", [("uv", "sync", {"A": "1"})], id="sh-c-prefix"),
         pytest.param("bash -e -c 'uv sync'", [("uv", "sync", {})], id="bash-e-c"),
@@ -231,7 +281,20 @@ def test_is_uv_program(words: list[str], n: int) -> None:
         pytest.param("ray start --head", [("start", True)], id="ray-start-head"),
         pytest.param("ray start --address=head:6379", [("start", False)], id="ray-start-worker"),
         pytest.param("ray status", [], id="ray-status"),
-        pytest.param("uv run ray start --head", [("uv", "run", {})], id="uv-run-ray"),
+        # What `uv run` / `uvx` runs is recognised too.
+        pytest.param(
+            "uv run ray start --head", [("uv", "run", {}), ("start", True)], id="uv-run-ray"
+        ),
+        pytest.param(
+            "uvx --from 'ray[default]' ray job submit -- uv run x",
+            [("uv", "tool run", {}), ("submit",)],
+            id="uvx-ray-job-submit",
+        ),
+        pytest.param(
+            "env UV_FROZEN=1 uv run bash -c 'uv sync'",
+            [("uv", "run", {"UV_FROZEN": "1"}), ("uv", "sync", {"UV_FROZEN": "1"})],
+            id="uv-run-bash-c",
+        ),
     ],
 )
 def test_recognise_words(text: str, expected) -> None:
@@ -250,7 +313,10 @@ def test_unwrap_returns_remaining_words() -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="bug: option values of timeout/nice (-s SIG, -k DUR, -n N) are taken for the command")
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: option values of timeout/nice (-s SIG, -k DUR, -n N) are taken for the command",
+)
 @pytest.mark.parametrize(
     "text",
     [
@@ -268,12 +334,17 @@ def test_wrapper_option_values(text: str) -> None:
     reason="bug: gosu/su-exec take a USER before the command (`gosu ray uv run x`); unwrap only "
     "drops dash options, so the uv command in a typical entrypoint is missed",
 )
-@pytest.mark.parametrize("text", ["gosu ray uv run x", "exec gosu 1000:1000 uv run x", "su-exec ray uv run x"])
+@pytest.mark.parametrize(
+    "text", ["gosu ray uv run x", "exec gosu 1000:1000 uv run x", "su-exec ray uv run x"]
+)
 def test_gosu_user_argument(text: str) -> None:
     assert summary(recognise(text)) == [("uv", "run", {})]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: `command -v uv` only looks uv up, but is recognised as a uv invocation")
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: `command -v uv` only looks uv up, but is recognised as a uv invocation",
+)
 def test_command_v_is_a_lookup() -> None:
     assert recognise("command -v uv") == []
 
@@ -281,7 +352,9 @@ def test_command_v_is_a_lookup() -> None:
 def test_recognise_site_finds_commands_through_shell_text() -> None:
     text = "set -e\nif ! command -V uv; then pip install uv==0.7.13; fi\nUV_FROZEN=1 uv sync && \\\n  uv run main.py"
     found, pins = recognise_site(site_for_lines("ci.yml", text, 20))
-    uvs = [(c.sub, c.location.line, c.assignments) for c in found if isinstance(c, UvCommand) and c.sub]
+    uvs = [
+        (c.sub, c.location.line, c.assignments) for c in found if isinstance(c, UvCommand) and c.sub
+    ]
     assert uvs == [("sync", 22, {"UV_FROZEN": "1"}), ("run", 23, {})]
     assert [(p.kind, p.version, p.location.line) for p in pins] == [("pip", "0.7.13", 21)]
 
@@ -319,7 +392,7 @@ def submit(text: str) -> RaySubmit:
 def test_ray_job_submit_fields_and_entrypoint() -> None:
     s = submit(
         "ray job submit --working-dir . "
-        "--runtime-env-json '{\"env_vars\":{\"UV_NO_SYNC\":\"1\"}}' -- uv run python main.py"
+        '--runtime-env-json \'{"env_vars":{"UV_NO_SYNC":"1"}}\' -- uv run python main.py'
     )
     assert s.working_dir == "."
     assert s.runtime_env_json == '{"env_vars":{"UV_NO_SYNC":"1"}}'
@@ -403,20 +476,30 @@ def test_ray_start() -> None:
         pytest.param("ghcr.io/astral-sh/uv:latest", (None, "latest"), id="latest"),
         pytest.param("ghcr.io/astral-sh/uv", (None, ""), id="untagged"),
         pytest.param("ghcr.io/astral-sh/uv@sha256:abc123", (None, "@sha256:abc123"), id="digest"),
-        pytest.param("ghcr.io/astral-sh/uv:0.7.13@sha256:abc", ("0.7.13", "0.7.13"), id="tag-and-digest"),
+        pytest.param(
+            "ghcr.io/astral-sh/uv:0.7.13@sha256:abc", ("0.7.13", "0.7.13"), id="tag-and-digest"
+        ),
         pytest.param(
             "ghcr.io/astral-sh/uv:0.8.3-python3.12-bookworm-slim",
             ("0.8.3", "0.8.3-python3.12-bookworm-slim"),
             id="derived-tag",
         ),
-        pytest.param("ghcr.io/astral-sh/uv:python3.12-bookworm", (None, "python3.12-bookworm"), id="unversioned-derived"),
+        pytest.param(
+            "ghcr.io/astral-sh/uv:python3.12-bookworm",
+            (None, "python3.12-bookworm"),
+            id="unversioned-derived",
+        ),
         pytest.param("ghcr.io/astral-sh/uv:v0.7.2", ("0.7.2", "v0.7.2"), id="v-prefix"),
         # `uv:0.9` floats to the newest 0.9.x: not an exact version.
         pytest.param("ghcr.io/astral-sh/uv:0.9", (None, "0.9"), id="floating-minor"),
-        pytest.param("ghcr.io/astral-sh/uv:0.9-alpine", (None, "0.9-alpine"), id="floating-derived"),
+        pytest.param(
+            "ghcr.io/astral-sh/uv:0.9-alpine", (None, "0.9-alpine"), id="floating-derived"
+        ),
         pytest.param("astral/uv:0.8.4", ("0.8.4", "0.8.4"), id="docker-hub-astral-uv"),
         pytest.param("astral-sh/uv:0.7.1", ("0.7.1", "0.7.1"), id="no-registry"),
-        pytest.param("localhost:5000/astral-sh/uv:0.7.0", ("0.7.0", "0.7.0"), id="registry-with-port"),
+        pytest.param(
+            "localhost:5000/astral-sh/uv:0.7.0", ("0.7.0", "0.7.0"), id="registry-with-port"
+        ),
     ],
 )
 def test_uv_image_pin(image: str, expected) -> None:
@@ -428,10 +511,43 @@ def test_uv_image_pin(image: str, expected) -> None:
 
 @pytest.mark.parametrize(
     "image",
-    ["python:3.12", "ghcr.io/astral-sh/uv-foo:1", "ghcr.io/astral-sh/ruff:0.6", "uv:0.7.1", "rayproject/ray:2.48.0"],
+    [
+        "python:3.12",
+        "ghcr.io/astral-sh/uv-foo:1",
+        "ghcr.io/astral-sh/ruff:0.6",
+        "uv:0.7.1",
+        "rayproject/ray:2.48.0",
+    ],
 )
 def test_not_a_uv_image(image: str) -> None:
     assert uv_image_pin(image, LOC) is None
+
+
+def test_digest_is_a_pin_without_a_version() -> None:
+    pin = uv_image_pin("ghcr.io/astral-sh/uv@sha256:abc123", LOC)
+    assert (pin.version, pin.digest, pin.pinned) == (None, True, True)
+    latest = uv_image_pin("ghcr.io/astral-sh/uv:latest", LOC)
+    assert (latest.digest, latest.pinned) == (False, False)
+    assert uv_image_pin("ghcr.io/astral-sh/uv:0.7.13", LOC).pinned
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ("0.7.13", "0.7.13"),
+        ("v0.7.13", "0.7.13"),
+        ("0.8.0rc1", "0.8.0rc1"),
+        ("0.7", None),
+        ("0.8.*", None),
+        ("0.7.x", None),
+        ("latest", None),
+        (">=0.7", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_exact_version(text, version) -> None:
+    assert exact_version(text) == version
 
 
 def test_unknown_image_tag() -> None:
@@ -441,7 +557,14 @@ def test_unknown_image_tag() -> None:
 
 @pytest.mark.parametrize(
     ("tag", "version"),
-    [("0.7.13", "0.7.13"), ("v0.7.13", "0.7.13"), ("0.8.0rc1", "0.8.0rc1"), ("latest", None), ("", None), ("1", None)],
+    [
+        ("0.7.13", "0.7.13"),
+        ("v0.7.13", "0.7.13"),
+        ("0.8.0rc1", "0.8.0rc1"),
+        ("latest", None),
+        ("", None),
+        ("1", None),
+    ],
 )
 def test_version_from_tag(tag: str, version) -> None:
     assert version_from_tag(tag) == version
@@ -464,14 +587,26 @@ def pins_of(text: str) -> list[tuple]:
         pytest.param("pip install -U uv", [("pip", None, "")], id="pip-upgrade-unpinned"),
         pytest.param("pip install uv~=0.7.0", [("pip", None, "~=0.7.0")], id="pip-compatible"),
         pytest.param("pip install 'uv == 0.7.5'", [("pip", "0.7.5", "==0.7.5")], id="pip-spaces"),
-        pytest.param("pip install 'uv[extra]==0.7.1'", [("pip", "0.7.1", "==0.7.1")], id="pip-extra"),
         pytest.param(
-            "pip install --upgrade pip uv==0.7.10 setuptools", [("pip", "0.7.10", "==0.7.10")], id="among-others"
+            "pip install 'uv[extra]==0.7.1'", [("pip", "0.7.1", "==0.7.1")], id="pip-extra"
         ),
-        pytest.param("pip3 install --no-cache-dir uv==0.7.3", [("pip", "0.7.3", "==0.7.3")], id="pip3"),
+        pytest.param(
+            "pip install --upgrade pip uv==0.7.10 setuptools",
+            [("pip", "0.7.10", "==0.7.10")],
+            id="among-others",
+        ),
+        pytest.param(
+            "pip3 install --no-cache-dir uv==0.7.3", [("pip", "0.7.3", "==0.7.3")], id="pip3"
+        ),
         pytest.param("pip3.12 install uv==0.7.3", [("pip", "0.7.3", "==0.7.3")], id="pip3.12"),
-        pytest.param("python -m pip install uv==0.7.14", [("pip", "0.7.14", "==0.7.14")], id="python-m-pip"),
-        pytest.param("python3.12 -m pip install uv==0.7.4", [("pip", "0.7.4", "==0.7.4")], id="python3.12-m-pip"),
+        pytest.param(
+            "python -m pip install uv==0.7.14", [("pip", "0.7.14", "==0.7.14")], id="python-m-pip"
+        ),
+        pytest.param(
+            "python3.12 -m pip install uv==0.7.4",
+            [("pip", "0.7.4", "==0.7.4")],
+            id="python3.12-m-pip",
+        ),
         pytest.param("pipx install uv==0.7.14", [("pip", "0.7.14", "==0.7.14")], id="pipx"),
         pytest.param("sudo pip install uv==0.7.9", [("pip", "0.7.9", "==0.7.9")], id="sudo-pip"),
         pytest.param("pip install uv-dynamic-versioning", [], id="not-uv-dynamic-versioning"),
@@ -486,7 +621,9 @@ def pins_of(text: str) -> list[tuple]:
             id="installer-versioned",
         ),
         pytest.param(
-            "curl -LsSf https://astral.sh/uv/install.sh | sh", [("installer", None, "")], id="installer-latest"
+            "curl -LsSf https://astral.sh/uv/install.sh | sh",
+            [("installer", None, "")],
+            id="installer-latest",
         ),
         pytest.param(
             "powershell -c 'irm https://astral.sh/uv/0.7.1/install.ps1 | iex'",
@@ -514,16 +651,19 @@ def test_pin_location() -> None:
     assert [p.location.line for p in pins] == [6]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: pins_in_words scans the program words too, so the `uv` of `uv pip install` / "
-    "`uv tool install` is taken for an unpinned `uv` requirement",
-)
+# Regression (found while writing these tests, fixed since): the program words of
+# `uv pip install` were scanned too, so the `uv` itself counted as an unpinned requirement.
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("uv pip install --system uv==0.8.0", [("pip", "0.8.0", "==0.8.0")], id="uv-pip-install-uv"),
-        pytest.param("uv tool install uv==0.7.2", [("pip", "0.7.2", "==0.7.2")], id="uv-tool-install-uv"),
+        pytest.param(
+            "uv pip install --system uv==0.8.0",
+            [("pip", "0.8.0", "==0.8.0")],
+            id="uv-pip-install-uv",
+        ),
+        pytest.param(
+            "uv tool install uv==0.7.2", [("pip", "0.7.2", "==0.7.2")], id="uv-tool-install-uv"
+        ),
         pytest.param("uv pip install --system ruff", [], id="uv-pip-install-other"),
     ],
 )
@@ -531,8 +671,8 @@ def test_uv_pip_install_pins(text: str, expected) -> None:
     assert pins_of(text) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="bug: `uv===0.7.5` is matched as `==` + `=0.7.5`, so the exact version is lost")
 def test_arbitrary_equality_pin() -> None:
+    # Regression: `===` used to be matched as `==` + `=0.7.5`.
     assert pins_of("pip install uv===0.7.5") == [("pip", "0.7.5", "===0.7.5")]
 
 
@@ -610,12 +750,9 @@ def test_image_pins(text: str, build_args, expected) -> None:
     assert image_pins(text, build_args) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `RUN uv pip install --system ruff` adds a spurious unpinned pip pin after the "
-    "COPY --from uv image pin; as the last pin it hides uv 0.7.13 (RUV102 missed, false RUV103)",
-)
 def test_uv_pip_install_does_not_hide_the_image_pin() -> None:
+    # Regression: a spurious unpinned pin from `uv pip install` became the last pin and hid
+    # uv 0.7.13 (RUV102 missed, a false RUV103).
     text = (
         "FROM python\n"
         "COPY --from=ghcr.io/astral-sh/uv:0.7.13 /uv /bin/\n"

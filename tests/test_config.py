@@ -91,14 +91,20 @@ def test_codes(value, expected) -> None:
         pytest.param({"ignore": ["E501"]}, "'E501'", id="foreign-code"),
         pytest.param({"ignore": ["RUV1011"]}, "'RUV1011'", id="too-long"),
         pytest.param({"select": [1]}, "select must be a list", id="non-string-code"),
-        pytest.param({"select": {"RUV101": True}}, "select must be a list", id="table-instead-of-list"),
+        pytest.param(
+            {"select": {"RUV101": True}}, "select must be a list", id="table-instead-of-list"
+        ),
         pytest.param({"severity": {"RUV101": "fatal"}}, "'fatal'", id="bad-severity"),
         pytest.param({"severity": {"RUV101": "style"}}, "'style'", id="hadolint-severity"),
         pytest.param({"severity": {"RUV1": "info"}}, "'RUV1'", id="severity-needs-exact-code"),
         pytest.param({"severity": {"RUV999": "info"}}, "'RUV999'", id="severity-unknown-code"),
         pytest.param({"severity": "error"}, "severity must be a table", id="severity-not-a-table"),
-        pytest.param({"per-file-ignores": {"x": ["RUV999"]}}, "'RUV999'", id="per-file-unknown-code"),
-        pytest.param({"per-file-ignores": ["x"]}, "per-file-ignores must be a table", id="per-file-list"),
+        pytest.param(
+            {"per-file-ignores": {"x": ["RUV999"]}}, "'RUV999'", id="per-file-unknown-code"
+        ),
+        pytest.param(
+            {"per-file-ignores": ["x"]}, "per-file-ignores must be a table", id="per-file-list"
+        ),
         pytest.param({"build-args": {"A": True}}, "build-args.A", id="bool-build-arg"),
         pytest.param({"build-args": {"A": ["x"]}}, "build-args.A", id="list-build-arg"),
         pytest.param({"build-args": "A=1"}, "build-args must be a table", id="build-args-string"),
@@ -122,7 +128,10 @@ def test_not_a_table() -> None:
         build(["RUV101"], "pyproject.toml", KNOWN)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: severity keys are not upper-cased like select/ignore codes, so `ruv103` is rejected")
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: severity keys are not upper-cased like select/ignore codes, so `ruv103` is rejected",
+)
 def test_severity_code_case_insensitive() -> None:
     config = build({"severity": {"ruv103": "error"}}, None, KNOWN)
     assert config.severity == {"RUV103": Severity.ERROR}
@@ -152,7 +161,9 @@ def test_enabled(select, ignore, enabled, disabled) -> None:
         pytest.param("*.Dockerfile", "docker/dev.Dockerfile", True, id="basename-glob"),
         pytest.param("docker/Dockerfile", "Dockerfile", False, id="path-pattern-needs-path"),
         pytest.param("docker/*", "docker/sub/Dockerfile", True, id="star-crosses-slash"),
-        pytest.param(".github/workflows/*.yml", ".github/workflows/ci.yml", True, id="workflow-glob"),
+        pytest.param(
+            ".github/workflows/*.yml", ".github/workflows/ci.yml", True, id="workflow-glob"
+        ),
         pytest.param("Dockerfile", "Dockerfile.dev", False, id="no-prefix-match"),
         pytest.param("dockerfile", "Dockerfile", False, id="case-sensitive"),
     ],
@@ -225,7 +236,10 @@ def test_from_file(tmp_path: Path) -> None:
     assert from_file(str(empty)) == (str(empty), {})
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a pyproject.toml whose `tool` is not a table crashes find_config/from_file with AttributeError")
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a pyproject.toml whose `tool` is not a table crashes find_config/from_file with AttributeError",
+)
 def test_tool_not_a_table_is_not_a_crash(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", "# checked by uvray\ntool = 1\n")
     assert find_config(str(tmp_path)) is None
@@ -281,7 +295,11 @@ def test_cli_config_error_in_subprocess_has_no_traceback(repo: Path) -> None:
     write(repo / "uvray.toml", 'ignore = ["NOPE"]\n')
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "hooks"))
     proc = subprocess.run(
-        [sys.executable, "-m", "uvray", "check"], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "uvray", "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""
@@ -317,7 +335,7 @@ def test_cli_config_option_pyproject_reads_tool_table(repo: Path, capsys) -> Non
 
 
 def test_cli_missing_config_file(repo: Path, capsys) -> None:
-    code, out, err = run_cli(["check", "--config", "nope.toml"], capsys)
+    code, _out, err = run_cli(["check", "--config", "nope.toml"], capsys)
     assert code == 2
     assert err.startswith("uvray: error: nope.toml") and err.count("\n") == 1
 
@@ -359,8 +377,12 @@ def test_cli_severity_override_changes_exit_code(repo: Path, capsys) -> None:
     assert code == 0  # infos never fail by default
 
 
-def test_cli_build_args_from_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    write(tmp_path / "Dockerfile", "FROM python:3.12\nARG F\nENV UV_FROZEN=$F\nRUN uv sync --locked\n")
+def test_cli_build_args_from_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    write(
+        tmp_path / "Dockerfile", "FROM python:3.12\nARG F\nENV UV_FROZEN=$F\nRUN uv sync --locked\n"
+    )
     monkeypatch.chdir(tmp_path)
     args = ["check", "--format", "json", "--select", "RUV301"]
     assert codes_reported(run_cli(args, capsys)[1]) == []
@@ -374,5 +396,7 @@ def test_cli_select_replaces_and_ignore_extends_config(repo: Path, capsys) -> No
     write(repo / "uvray.toml", 'select = ["RUV302"]\nignore = ["RUV1"]\n')
     _, out, _ = run_cli(["check", "--format", "json", "--select", "RUV3"], capsys)
     assert codes_reported(out) == ["RUV301", "RUV302"]
-    _, out, _ = run_cli(["check", "--format", "json", "--select", "RUV3", "--ignore", "RUV302"], capsys)
+    _, out, _ = run_cli(
+        ["check", "--format", "json", "--select", "RUV3", "--ignore", "RUV302"], capsys
+    )
     assert codes_reported(out) == ["RUV301"]

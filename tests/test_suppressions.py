@@ -62,10 +62,14 @@ def covered(sups) -> list[tuple]:
             id="indented-comment",
         ),
         pytest.param(
-            "# uvray: ignore[RUV101]\nFROM x\n", [(1, ("RUV101",), False, 2, 2, "")], id="first-line"
+            "# uvray: ignore[RUV101]\nFROM x\n",
+            [(1, ("RUV101",), False, 2, 2, "")],
+            id="first-line",
         ),
         pytest.param(
-            "FROM x\n# uvray: ignore[RUV301]\n", [(2, ("RUV301",), False, 0, -1, "")], id="at-eof-covers-nothing"
+            "FROM x\n# uvray: ignore[RUV301]\n",
+            [(2, ("RUV301",), False, 0, -1, "")],
+            id="at-eof-covers-nothing",
         ),
         pytest.param(
             "FROM x\nRUN a\n# uvray: ignore-file[RUV301, RUV302] legacy image\nRUN b\n",
@@ -97,11 +101,25 @@ def test_trailing_text_in_a_dockerfile_instruction_is_not_a_comment(line: str) -
     [
         pytest.param("# uvray: ignore[RUV301]", ("RUV301",), "", False, id="canonical"),
         pytest.param("#uvray:ignore[RUV301]", ("RUV301",), "", False, id="no-spaces"),
-        pytest.param("#   uvray  :   ignore  [ RUV301 ]   why  ", ("RUV301",), "why", False, id="lots-of-spaces"),
+        pytest.param(
+            "#   uvray  :   ignore  [ RUV301 ]   why  ",
+            ("RUV301",),
+            "why",
+            False,
+            id="lots-of-spaces",
+        ),
         pytest.param("# uvray: ignore[ruv301]", ("RUV301",), "", False, id="lowercase-code"),
         pytest.param("# UVRAY: IGNORE[RUV301]", ("RUV301",), "", False, id="uppercase"),
-        pytest.param("# uvray: ignore[RUV301,RUV302]", ("RUV301", "RUV302"), "", False, id="two-codes"),
-        pytest.param("# uvray: ignore[RUV301, RUV302, ]", ("RUV301", "RUV302"), "", False, id="trailing-comma"),
+        pytest.param(
+            "# uvray: ignore[RUV301,RUV302]", ("RUV301", "RUV302"), "", False, id="two-codes"
+        ),
+        pytest.param(
+            "# uvray: ignore[RUV301, RUV302, ]",
+            ("RUV301", "RUV302"),
+            "",
+            False,
+            id="trailing-comma",
+        ),
         pytest.param(
             "# uvray: ignore[RUV301] reason: see #123 (uvray: fine)",
             ("RUV301",),
@@ -109,9 +127,17 @@ def test_trailing_text_in_a_dockerfile_instruction_is_not_a_comment(line: str) -
             False,
             id="reason-with-punctuation",
         ),
-        pytest.param("# uvray: ignore[RUV301] — déjà vu", ("RUV301",), "— déjà vu", False, id="unicode-reason"),
+        pytest.param(
+            "# uvray: ignore[RUV301] — déjà vu",
+            ("RUV301",),
+            "— déjà vu",
+            False,
+            id="unicode-reason",
+        ),
         pytest.param("# uvray: ignore-file[RUV301]", ("RUV301",), "", True, id="ignore-file"),
-        pytest.param("# uvray: IGNORE-FILE[RUV301]", ("RUV301",), "", True, id="ignore-file-uppercase"),
+        pytest.param(
+            "# uvray: IGNORE-FILE[RUV301]", ("RUV301",), "", True, id="ignore-file-uppercase"
+        ),
         pytest.param("# uvray: ignore[RUV001]", ("RUV001",), "", False, id="meta-code"),
     ],
 )
@@ -281,7 +307,9 @@ def test_engine_suppresses_and_reports_nothing_unused(tmp_path, monkeypatch, cap
     ]
 
 
-def test_engine_trailing_dockerfile_comment_suppresses_nothing(tmp_path, monkeypatch, capsys) -> None:
+def test_engine_trailing_dockerfile_comment_suppresses_nothing(
+    tmp_path, monkeypatch, capsys
+) -> None:
     dockerfile = "FROM python:3.12\nENV UV_FROZEN=1\nRUN uv sync --locked # uvray: ignore[RUV301]\n"
     assert check(tmp_path, monkeypatch, capsys, {"Dockerfile": dockerfile}) == [
         ("Dockerfile", 3, "RUV301"),
@@ -308,7 +336,9 @@ def test_engine_unused_and_malformed(tmp_path, monkeypatch, capsys) -> None:
 
 
 def test_engine_ignore_file(tmp_path, monkeypatch, capsys) -> None:
-    dockerfile = "# uvray: ignore-file[RUV302]\nFROM python:3.12\nENV UV_FROZEN=1\nRUN uv sync --locked\n"
+    dockerfile = (
+        "# uvray: ignore-file[RUV302]\nFROM python:3.12\nENV UV_FROZEN=1\nRUN uv sync --locked\n"
+    )
     assert check(tmp_path, monkeypatch, capsys, {"Dockerfile": dockerfile}) == [
         ("Dockerfile", 4, "RUV301")
     ]

@@ -56,7 +56,9 @@ _WRAPPERS_SIMPLE = {
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _EXACT = re.compile(r"^v?(\d+\.\d+\.\d+(?:(?:a|b|rc|\.post|\.dev)\d+)?)$")
 # `uv`, `uv==0.7.13`, `uv[extra]>=0.7`, `"uv === 0.8.0"`; not uv-dynamic-versioning, uvicorn, uvx.
-_UV_REQUIREMENT = re.compile(r"^uv(?:\[[^\]]*\])?\s*(===|==|~=|>=|<=|<|>|!=)?\s*([^;\s]*)$")
+_UV_REQUIREMENT = re.compile(
+    r"^uv(?:\[[^\]]*\])?\s*(===|==|~=|>=|<=|<|>|!=)?\s*([^;\s]*)$", re.IGNORECASE
+)
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+){1,3}(?:[a-z]+\d*)?)")
 _INSTALLER_URL = re.compile(
     r"astral\.sh/uv/(?:(?P<v1>[0-9][\w.]*)/)?install\.(?:sh|ps1)"
@@ -75,6 +77,8 @@ class UvCommand:
     assignments: dict[str, str | None]
     location: Location
     words: list[str] = field(default_factory=list)
+    # Names among `assignments` that came from an earlier `export` in the same script.
+    exported: frozenset[str] = frozenset()
 
     def has(self, *names: str) -> bool:
         return any(name in self.options for name in names)
@@ -128,6 +132,26 @@ class UvPin:
     def pinned(self) -> bool:
         return self.version is not None or self.digest
 
+    @property
+    def below(self) -> tuple[int, ...] | None:
+        """A version every release this pin can resolve to is below: `0.6`, `0.6.x`, `==0.6.*`
+        → (0, 7); `<0.7.14` → (0, 7, 14); None when unbounded or exact."""
+        return upper_bound(self.spec)
+
+
+def upper_bound(spec: str) -> tuple[int, ...] | None:
+    text = spec.strip().lstrip("=").strip()
+    m = re.match(r"^v?(\d+)\.(\d+)(?:\.(?:x|\*))?(?:-.*)?$", text)
+    if m:  # a floating series
+        return (int(m.group(1)), int(m.group(2)) + 1)
+    m = re.match(r"^<\s*v?(\d+(?:\.\d+)*)$", text)
+    if m:
+        return tuple(int(p) for p in m.group(1).split("."))
+    m = re.match(r"^<=\s*v?(\d+(?:\.\d+)*)$", text)
+    if m:
+        return (*tuple(int(p) for p in m.group(1).split(".")), 1)
+    return None
+
 
 Recognised = Union[UvCommand, RaySubmit, RayStart]
 
@@ -172,7 +196,11 @@ def recognise_site(site: Site) -> tuple[list[Recognised], list[UvPin]]:
         end = site.line_of(max(cmd.offset, cmd.end_offset - 1))
         loc = Location(site.path, line, 1, end if end != line else None)
         env = {**exported, **cmd.assignments}
-        found.extend(recognise_words(cmd.words, env, loc, site.lookup))
+        recognised = recognise_words(cmd.words, env, loc, site.lookup)
+        for item in recognised:
+            if isinstance(item, UvCommand) and exported:
+                item.exported = frozenset(n for n in exported if n not in cmd.assignments)
+        found.extend(recognised)
         pins.extend(pins_in_words(cmd.words, loc))
     return found, pins
 

@@ -113,6 +113,8 @@ class Version:
     value: str | None
     source: str
     location: Location | None = None
+    # For a floating tag or range: every release it can be is below this version.
+    below: tuple[int, ...] | None = None
 
     @property
     def known(self) -> bool:
@@ -640,7 +642,10 @@ class Facts:
         if self.config.uv_version:
             return Version(self.config.uv_version, "[tool.uvray] uv-version")
         return Version(
-            None, _pin_source(pin) if pin else "no uv pin found", pin.location if pin else None
+            None,
+            _pin_source(pin) if pin else "no uv pin found",
+            pin.location if pin else None,
+            below=pin.below if pin else None,
         )
 
 
@@ -877,7 +882,14 @@ def integration(
 
 
 def uv_without_env_lock(version: Version) -> bool | None:
-    """True when this uv has no environment lock in `uv run` (< 0.7.14, astral-sh/uv PR #14153)."""
+    """True when this uv has no environment lock in `uv run` (< 0.7.14, astral-sh/uv PR #14153);
+    also for a floating tag or range whose every release is older (`uv:0.6`)."""
+    if version.value is None and version.below is not None:
+        width = max(len(version.below), len(_UV_ENV_LOCK))
+        pad = (0,) * width
+        if (version.below + pad)[:width] <= (_UV_ENV_LOCK + pad)[:width]:
+            return True
+        return None
     return version_lt(version.value, _UV_ENV_LOCK)
 
 
@@ -898,7 +910,10 @@ class CommandUse:
 
     def setting(self, name: str) -> Setting | None:
         if name in self.cmd.assignments:
-            return Setting(name, self.cmd.assignments[name], self.cmd.location, "command prefix")
+            origin = (
+                "exported earlier in the script" if name in self.cmd.exported else "command prefix"
+            )
+            return Setting(name, self.cmd.assignments[name], self.cmd.location, origin)
         return self.env.get(name)
 
 

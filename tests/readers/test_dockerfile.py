@@ -535,7 +535,9 @@ def test_one_error_for_several_unknown_instructions() -> None:
         pytest.param("\n\n  \n", None, id="blank-lines"),
         # Text without a single instruction: BuildKit's "file with no instructions".
         pytest.param("# only\n# comments\n", "no instructions found", id="only-comments"),
-        pytest.param("# syntax=docker/dockerfile:1\n", "no instructions found", id="only-a-directive"),
+        pytest.param(
+            "# syntax=docker/dockerfile:1\n", "no instructions found", id="only-a-directive"
+        ),
     ],
 )
 def test_empty_or_comment_only_file(text: str, error: str | None) -> None:
@@ -624,7 +626,11 @@ def test_from_stage_inherits_env_workdir_user() -> None:
     base, final, unrelated = df.stages
     assert final.parent is base
     assert final.ancestry() == [final, base]
-    assert values(final.env) == {"UV_PROJECT_ENVIRONMENT": "/opt/venv", "UV_FROZEN": "1", "EXTRA": "1"}
+    assert values(final.env) == {
+        "UV_PROJECT_ENVIRONMENT": "/opt/venv",
+        "UV_FROZEN": "1",
+        "EXTRA": "1",
+    }
     assert (final.workdir, final.user) == ("/app/src", "ray")
     assert run_env(final) == values(final.env)
     assert final.steps[-1].workdir == "/app/src"
@@ -638,6 +644,12 @@ def test_from_stage_inherits_env_workdir_user() -> None:
     # The ENV location points at the instruction that set it, in the stage that set it.
     assert final.env["UV_FROZEN"].location.line == 2
     assert final.env["UV_FROZEN"].stage == "base"
+
+
+def test_stage_without_instructions_is_its_parents_image() -> None:
+    df = read("FROM x AS a\nENV A=1\nWORKDIR /app\nUSER ray\nFROM a AS final\n")
+    final = df.final_stage()
+    assert (values(final.env), final.workdir, final.user) == ({"A": "1"}, "/app", "ray")
 
 
 def test_from_stage_chain_of_three() -> None:
@@ -680,8 +692,10 @@ def test_from_platform_flag() -> None:
         ),
         pytest.param("ENV B=${UNKNOWN:-d}", {"B": None}, id="unknown-with-default-is-none"),
         pytest.param("ENV B=${A:?err}", {"B": None}, id="unsupported-operator-unknown"),
-        pytest.param('ENV A="x y" B=\'$NOT\'', {"A": "x y", "B": "$NOT"}, id="quotes"),
-        pytest.param('ENV A=1\nENV B="$A two"', {"A": "1", "B": "1 two"}, id="double-quotes-expand"),
+        pytest.param("ENV A=\"x y\" B='$NOT'", {"A": "x y", "B": "$NOT"}, id="quotes"),
+        pytest.param(
+            'ENV A=1\nENV B="$A two"', {"A": "1", "B": "1 two"}, id="double-quotes-expand"
+        ),
         pytest.param("ENV A=1\nENV B='$A'", {"A": "1", "B": "$A"}, id="single-quotes-literal"),
         pytest.param("ENV A=1\nENV B=\\$A", {"A": "1", "B": "$A"}, id="escaped-dollar"),
         pytest.param('ENV A=1\nENV B="\\$A"', {"A": "1", "B": "$A"}, id="escaped-dollar-in-quotes"),
@@ -709,8 +723,12 @@ def test_env_values(text: str, expected: dict[str, str | None]) -> None:
     ("text", "build_args", "expected_base", "known"),
     [
         pytest.param("ARG BASE=python:3.12\nFROM $BASE", None, "python:3.12", True, id="dollar"),
-        pytest.param("ARG V=3.12\nFROM python:${V}-slim", None, "python:3.12-slim", True, id="braces"),
-        pytest.param("ARG V\nFROM python:${V:-3.11}", None, "python:${V:-3.11}", False, id="no-default"),
+        pytest.param(
+            "ARG V=3.12\nFROM python:${V}-slim", None, "python:3.12-slim", True, id="braces"
+        ),
+        pytest.param(
+            "ARG V\nFROM python:${V:-3.11}", None, "python:${V:-3.11}", False, id="no-default"
+        ),
         pytest.param(
             "ARG V=3.12\nFROM python:${V:-3.11}", None, "python:3.12", True, id="default-op-set"
         ),
@@ -721,7 +739,9 @@ def test_env_values(text: str, expected: dict[str, str | None]) -> None:
             True,
             id="build-arg-overrides",
         ),
-        pytest.param("ARG V\nFROM python:$V", {"V": "3.10"}, "python:3.10", True, id="build-arg-fills"),
+        pytest.param(
+            "ARG V\nFROM python:$V", {"V": "3.10"}, "python:3.10", True, id="build-arg-fills"
+        ),
         pytest.param("FROM python:$NOPE", None, "python:$NOPE", False, id="undeclared"),
         pytest.param("ARG A=1 B=2\nFROM img:$A.$B", None, "img:1.2", True, id="several-args"),
     ],

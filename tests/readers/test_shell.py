@@ -28,7 +28,9 @@ def table(values: dict[str, str]):
         pytest.param("   \n\t\n", [], id="blank"),
         pytest.param("uv sync # --no-install-project", [["uv", "sync"]], id="trailing-comment"),
         pytest.param("# uv sync --frozen\nuv lock", [["uv", "lock"]], id="comment-line"),
-        pytest.param("uv sync;# c\nuv lock", [["uv", "sync"], ["uv", "lock"]], id="comment-after-semicolon"),
+        pytest.param(
+            "uv sync;# c\nuv lock", [["uv", "sync"], ["uv", "lock"]], id="comment-after-semicolon"
+        ),
         pytest.param("echo a#b", [["echo", "a#b"]], id="hash-inside-word"),
         pytest.param("echo \\# x", [["echo", "#", "x"]], id="escaped-hash"),
         pytest.param("echo '#' \"#\"", [["echo", "#", "#"]], id="quoted-hash"),
@@ -59,19 +61,19 @@ def table(values: dict[str, str]):
             [["uv", "pip", "install", "$p"]],
             id="for-header-skipped-body-kept",
         ),
-        pytest.param(
-            "case $X in a) uv sync;; esac", [["uv", "sync"]], id="case-header-skipped"
-        ),
-        pytest.param(
-            "while true; do uv run x; done", [["true"], ["uv", "run", "x"]], id="while"
-        ),
+        pytest.param("case $X in a) uv sync;; esac", [["uv", "sync"]], id="case-header-skipped"),
+        pytest.param("while true; do uv run x; done", [["true"], ["uv", "run", "x"]], id="while"),
         pytest.param("until false; do :; done", [["false"], [":"]], id="until"),
         pytest.param(
-            "uv sync \\\n  --frozen \\\n  --no-dev", [["uv", "sync", "--frozen", "--no-dev"]], id="continuation"
+            "uv sync \\\n  --frozen \\\n  --no-dev",
+            [["uv", "sync", "--frozen", "--no-dev"]],
+            id="continuation",
         ),
         pytest.param("uv \\\nsync", [["uv", "sync"]], id="continuation-between-words"),
         pytest.param(
-            "uv sync && \\\n  uv run x", [["uv", "sync"], ["uv", "run", "x"]], id="continuation-after-and"
+            "uv sync && \\\n  uv run x",
+            [["uv", "sync"], ["uv", "run", "x"]],
+            id="continuation-after-and",
         ),
     ],
 )
@@ -103,28 +105,51 @@ def test_later_case_patterns_are_not_commands() -> None:
         pytest.param('echo "a b"', ["echo", "a b"], [True, True], id="double-quotes"),
         pytest.param('echo "c \\" d"', ["echo", 'c " d'], [True, True], id="escaped-double-quote"),
         pytest.param("echo 'a\\'", ["echo", "a\\"], [True, True], id="backslash-literal-in-single"),
-        pytest.param('echo "a\\nb"', ["echo", "a\\nb"], [True, True], id="backslash-n-kept-in-double"),
+        pytest.param(
+            'echo "a\\nb"', ["echo", "a\\nb"], [True, True], id="backslash-n-kept-in-double"
+        ),
         pytest.param("echo a\\ b", ["echo", "a b"], [True, True], id="escaped-space"),
         pytest.param("echo 'a'\"b\"c", ["echo", "abc"], [True, True], id="concatenated"),
         pytest.param("echo ''", ["echo", ""], [True, True], id="empty-quotes"),
-        pytest.param("echo 'a\nuv sync\nb'", ["echo", "a\nuv sync\nb"], [True, True], id="newline-in-quotes"),
-        pytest.param("echo 'a;b&&c|d'", ["echo", "a;b&&c|d"], [True, True], id="operators-in-quotes"),
-        pytest.param("echo 'unterminated", ["echo", "unterminated"], [True, True], id="unterminated-single"),
-        pytest.param('echo "unterminated', ["echo", "unterminated"], [True, True], id="unterminated-double"),
+        pytest.param(
+            "echo 'a\nuv sync\nb'", ["echo", "a\nuv sync\nb"], [True, True], id="newline-in-quotes"
+        ),
+        pytest.param(
+            "echo 'a;b&&c|d'", ["echo", "a;b&&c|d"], [True, True], id="operators-in-quotes"
+        ),
+        pytest.param(
+            "echo 'unterminated", ["echo", "unterminated"], [True, True], id="unterminated-single"
+        ),
+        pytest.param(
+            'echo "unterminated', ["echo", "unterminated"], [True, True], id="unterminated-double"
+        ),
         # Documented behaviour: $'…' (ANSI-C quoting) is not decoded; the `$` stays and the body
         # is read as a single-quoted string.
-        pytest.param("echo $'a\\nb'", ["echo", "$a\\nb"], [True, True], id="ansi-c-quote-not-decoded"),
-        pytest.param("echo $(uv sync)", ["echo", "$(uv sync)"], [True, False], id="command-substitution-opaque"),
+        pytest.param(
+            "echo $'a\\nb'", ["echo", "$a\\nb"], [True, True], id="ansi-c-quote-not-decoded"
+        ),
+        pytest.param(
+            "echo $(uv sync)",
+            ["echo", "$(uv sync)"],
+            [True, False],
+            id="command-substitution-opaque",
+        ),
         pytest.param("echo `uv lock`", ["echo", "`uv lock`"], [True, False], id="backticks-opaque"),
-        pytest.param("echo $(echo a)b", ["echo", "$(echo a)b"], [True, False], id="substitution-in-word"),
+        pytest.param(
+            "echo $(echo a)b", ["echo", "$(echo a)b"], [True, False], id="substitution-in-word"
+        ),
         pytest.param(
             "echo $(a $(b) 'c)' d)",
             ["echo", "$(a $(b) 'c)' d)"],
             [True, False],
             id="nested-substitution",
         ),
-        pytest.param('echo "$(uv sync)"', ["echo", "$(uv sync)"], [True, False], id="substitution-in-quotes"),
-        pytest.param("echo $((1 << 4))", ["echo", "$((1 << 4))"], [True, False], id="arithmetic-opaque"),
+        pytest.param(
+            'echo "$(uv sync)"', ["echo", "$(uv sync)"], [True, False], id="substitution-in-quotes"
+        ),
+        pytest.param(
+            "echo $((1 << 4))", ["echo", "$((1 << 4))"], [True, False], id="arithmetic-opaque"
+        ),
         pytest.param("echo $V", ["echo", "val"], [True, True], id="known-var"),
         pytest.param("echo $NOPE", ["echo", "$NOPE"], [True, False], id="unknown-var"),
         pytest.param("echo '$V'", ["echo", "$V"], [True, True], id="single-quotes-no-expansion"),
@@ -136,10 +161,19 @@ def test_later_case_patterns_are_not_commands() -> None:
         pytest.param("echo ${E-d}", ["echo", ""], [True, True], id="default-no-colon-empty-is-set"),
         pytest.param("echo ${V:+alt}", ["echo", "alt"], [True, True], id="alternate-set"),
         pytest.param("echo ${E:+alt}", ["echo", ""], [True, True], id="alternate-empty"),
-        pytest.param("echo ${NOPE:-d}", ["echo", "${NOPE:-d}"], [True, False], id="default-unknown-var"),
+        pytest.param(
+            "echo ${NOPE:-d}", ["echo", "${NOPE:-d}"], [True, False], id="default-unknown-var"
+        ),
         pytest.param("echo ${#V}", ["echo", "${#V}"], [True, False], id="length-unsupported"),
-        pytest.param("echo ${V/a/b}", ["echo", "${V/a/b}"], [True, False], id="substitution-unsupported"),
-        pytest.param("echo $1 $@ $?", ["echo", "$1", "$@", "$?"], [True, False, False, False], id="special-params"),
+        pytest.param(
+            "echo ${V/a/b}", ["echo", "${V/a/b}"], [True, False], id="substitution-unsupported"
+        ),
+        pytest.param(
+            "echo $1 $@ $?",
+            ["echo", "$1", "$@", "$?"],
+            [True, False, False, False],
+            id="special-params",
+        ),
         pytest.param("echo a$", ["echo", "a$"], [True, True], id="lone-dollar"),
     ],
 )
@@ -222,10 +256,16 @@ def test_assignments_do_not_leak_to_the_next_command() -> None:
         pytest.param("uv sync 1>/dev/null 2>/dev/null", [["uv", "sync"]], id="numbered"),
         pytest.param("uv sync >> log", [["uv", "sync"]], id="append"),
         pytest.param("uv sync < /dev/null", [["uv", "sync"]], id="input"),
-        pytest.param("uv sync 2> err.txt --frozen", [["uv", "sync", "--frozen"]], id="in-the-middle"),
-        pytest.param("uv sync &> log; uv lock", [["uv", "sync"], ["uv", "lock"]], id="ampersand-gt"),
+        pytest.param(
+            "uv sync 2> err.txt --frozen", [["uv", "sync", "--frozen"]], id="in-the-middle"
+        ),
+        pytest.param(
+            "uv sync &> log; uv lock", [["uv", "sync"], ["uv", "lock"]], id="ampersand-gt"
+        ),
         pytest.param("uv sync &>log", [["uv", "sync"]], id="ampersand-gt-glued"),
-        pytest.param("uv sync 2>&1 | tee log", [["uv", "sync"], ["tee", "log"]], id="dup-then-pipe"),
+        pytest.param(
+            "uv sync 2>&1 | tee log", [["uv", "sync"], ["tee", "log"]], id="dup-then-pipe"
+        ),
         pytest.param("uv sync >&2", [["uv", "sync"]], id="to-stderr"),
         pytest.param("uv sync 2>&1>/dev/null", [["uv", "sync"]], id="chained"),
         pytest.param("> log uv sync", [["uv", "sync"]], id="before-the-command"),
@@ -250,10 +290,22 @@ def test_clobber_redirection() -> None:
     ("text", "expected"),
     [
         pytest.param("cat <<EOF > f\nuv sync\nEOF\nuv lock", [["cat"], ["uv", "lock"]], id="plain"),
-        pytest.param("cat > f <<'EOF'\nuv sync\nEOF\nuv lock", [["cat"], ["uv", "lock"]], id="quoted-after-redirect"),
-        pytest.param('cat <<"EOF"\nuv sync\nEOF\nuv lock', [["cat"], ["uv", "lock"]], id="double-quoted"),
-        pytest.param("cat <<-EOF\n\tuv sync\n\tEOF\nuv lock", [["cat"], ["uv", "lock"]], id="dash-tabs"),
-        pytest.param("cat << EOF\nuv sync\nEOF\nuv lock", [["cat"], ["uv", "lock"]], id="space-before-delimiter"),
+        pytest.param(
+            "cat > f <<'EOF'\nuv sync\nEOF\nuv lock",
+            [["cat"], ["uv", "lock"]],
+            id="quoted-after-redirect",
+        ),
+        pytest.param(
+            'cat <<"EOF"\nuv sync\nEOF\nuv lock', [["cat"], ["uv", "lock"]], id="double-quoted"
+        ),
+        pytest.param(
+            "cat <<-EOF\n\tuv sync\n\tEOF\nuv lock", [["cat"], ["uv", "lock"]], id="dash-tabs"
+        ),
+        pytest.param(
+            "cat << EOF\nuv sync\nEOF\nuv lock",
+            [["cat"], ["uv", "lock"]],
+            id="space-before-delimiter",
+        ),
         pytest.param(
             "cat <<EOF | uv pip install -r -\nuv==0.7\nEOF\nuv lock",
             [["cat"], ["uv", "pip", "install", "-r", "-"], ["uv", "lock"]],
@@ -269,7 +321,9 @@ def test_clobber_redirection() -> None:
             [["cat"], ["uv", "venv"]],
             id="two-bodies",
         ),
-        pytest.param("cat <<EOF\r\nuv sync\r\nEOF\r\nuv lock\r\n", [["cat"], ["uv", "lock"]], id="crlf"),
+        pytest.param(
+            "cat <<EOF\r\nuv sync\r\nEOF\r\nuv lock\r\n", [["cat"], ["uv", "lock"]], id="crlf"
+        ),
         pytest.param("cat <<EOF\nuv sync\n", [["cat"]], id="unterminated-body-skipped"),
         # A here-string is stdin data, like a redirection: not a command, not an argument.
         pytest.param("cat <<<'uv sync'\nuv lock", [["cat"], ["uv", "lock"]], id="here-string"),
@@ -297,7 +351,9 @@ def test_offsets_point_at_the_command() -> None:
 
 def uv_lines(text: str, first_line: int = 10, lookup=None) -> list[tuple[str, int, int | None]]:
     found, _pins = recognise_site(site_for_lines("ci.yml", text, first_line, lookup))
-    return [(c.sub, c.location.line, c.location.end_line) for c in found if isinstance(c, UvCommand)]
+    return [
+        (c.sub, c.location.line, c.location.end_line) for c in found if isinstance(c, UvCommand)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -318,9 +374,7 @@ def uv_lines(text: str, first_line: int = 10, lookup=None) -> list[tuple[str, in
             [("sync", 11, None), ("run", 14, None)],
             id="control-flow-and-comment",
         ),
-        pytest.param(
-            "echo 'a\nb' && uv sync", [("sync", 11, None)], id="after-multi-line-quote"
-        ),
+        pytest.param("echo 'a\nb' && uv sync", [("sync", 11, None)], id="after-multi-line-quote"),
         pytest.param("uv sync # c\n", [("sync", 10, None)], id="trailing-comment-same-line"),
     ],
 )

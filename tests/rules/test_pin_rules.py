@@ -84,12 +84,6 @@ def test_pins_in_words(words: list[str], expected) -> None:
     assert _pins(words) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: pins_in_words scans every word, including the program `uv` of `uv pip install` / "
-    "`uv tool install`, and reads it as an unpinned `pip install uv`; see "
-    "fixtures/RUV102/bad/uv-pip-install-after-old-uv-image",
-)
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
@@ -100,24 +94,17 @@ def test_pins_in_words(words: list[str], expected) -> None:
     ],
 )
 def test_uv_pip_install_is_not_a_pip_install_of_uv(words: list[str], expected) -> None:
+    """Regression: the program word `uv` itself was read as an unpinned `pip install uv`."""
     assert _pins(words) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `uv===0.8.0` (arbitrary equality) is read as `==` + '=0.8.0' because the "
-    "operator alternation in pins_in_words tries '==' before '==='; the version is lost",
-)
 def test_triple_equals_pin() -> None:
+    """Regression: `===` was read as `==` followed by '=0.8.0', losing the version."""
     assert _pins(["pip3", "install", "uv===0.8.0"]) == [("pip", "0.8.0", "===0.8.0")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `uv==0.8.*` is a wildcard, not an exact pin, but version_from_tag('0.8.*') "
-    "gives '0.8' and RUV102 then compares 0.8 as if exact (same root cause as the minor tag)",
-)
 def test_pip_wildcard_is_not_an_exact_pin() -> None:
+    """Regression: `uv==0.7.*` was taken as exact version 0.7 (< 0.7.14)."""
     assert _pins(["pip", "install", "uv==0.7.*"]) == [("pip", None, "==0.7.*")]
 
 
@@ -158,23 +145,15 @@ def test_uv_image_pin_unknown_image_text() -> None:
     assert pin is not None and pin.version is None and pin.known is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `ghcr.io/astral-sh/uv:0.7` is uv's floating minor tag (newest 0.7.x patch), "
-    "not version 0.7; see fixtures/RUV102/good/uv-minor-tag-0.7-floats-past-0.7.14",
-)
 def test_uv_minor_tag_is_not_an_exact_version() -> None:
+    """`uv:0.7` is uv's floating minor tag (the newest 0.7.x patch), not version 0.7."""
     pin = uv_image_pin("ghcr.io/astral-sh/uv:0.7", LOC)
     assert pin is not None and pin.version is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: uv's Docker Hub images (docker.io/astral/uv) are not recognised; see "
-    "fixtures/RUV102/bad/docker-hub-astral-uv-image-0.6.11",
-)
 @pytest.mark.parametrize("image", ["docker.io/astral/uv:0.6.11", "astral/uv:0.6.11"])
 def test_docker_hub_uv_image(image: str) -> None:
+    """uv's images are also published on Docker Hub as astral/uv."""
     pin = uv_image_pin(image, LOC)
     assert pin is not None and pin.version == "0.6.11"
 

@@ -115,13 +115,8 @@ def test_valid_directives(comment: str, codes, file_wide: bool, reason: str) -> 
     assert (s.first, s.last) == ((1, 3) if file_wide else (3, 3))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: suppressions.parse returns early when the text has no lower-case 'uvray' "
-    '(`if "uvray" not in text`), although the directive is matched case-insensitively: a file '
-    "whose only suppression is `# UVRAY: IGNORE[...]` is silently not suppressed",
-)
 def test_upper_case_directive_alone_in_a_file() -> None:
+    """Regression: parse() returned early when the file had no lower-case 'uvray'."""
     text = "FROM python:3.12-slim\n# UVRAY: IGNORE[RUV101]\nENV UV_PROJECT_ENVIRONMENT=/opt/venv\n"
     sups, _ = suppressions.parse("Dockerfile", text, [(1, 1), (3, 3)], False, KNOWN)
     assert [(s.codes, s.first, s.last) for s in sups] == [(("RUV101",), 3, 3)]
@@ -199,12 +194,7 @@ def test_yaml_comment_above_a_list_item_covers_the_item() -> None:
     assert (s.first, s.last) == (3, 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a `# uvray:` inside a quoted YAML/TOML string is read as a trailing comment "
-    "(suppressions.parse does not check the '#' is outside quotes); see "
-    "fixtures/RUV002/good/yaml-string-mentions-uvray",
-)
 def test_yaml_mention_inside_a_quoted_string_is_not_a_comment() -> None:
+    """A `run:` that greps for suppressions holds `# uvray:` in a string, not a comment."""
     text = "steps:\n  - run: 'git grep -n \"# uvray: ignore-file\" -- Dockerfile'\n"
     assert suppressions.parse("lint.yml", text, None, True, KNOWN) == ([], [])

@@ -73,10 +73,15 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             continue
         if _required_version_blocks_old_uv(ctx):
             continue
+        which = (
+            f"uv {ctx.uv.value} ({ctx.uv.source})"
+            if ctx.uv.value
+            else f"every uv release that {ctx.uv.source} can resolve to"
+        )
         yield Finding(
             code=META.code,
             message=(
-                f"uv {ctx.uv.value} ({ctx.uv.source}) has no environment lock in `uv run` "
+                f"{which} has no environment lock in `uv run` "
                 "(added in 0.7.14, astral-sh/uv PR #14153), and every Ray worker runs its own "
                 f"`uv run`: workers that start together write the same env at once — {RACE_ERRORS} "
                 f"({ISSUE_51881}). {integration_note(ctx)}"
