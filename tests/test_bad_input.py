@@ -49,7 +49,8 @@ class Case:
     fragment: str = ""  # a word the error line must contain
     # Findings the bad-looking file still yields (when it is fine after all).
     finding: str | None = None
-    fifo_like: bool = False  # compare lstat only (never read it)
+    # Not a regular file: run it in a real process, with a timeout in case anything opens it.
+    special: bool = False
 
 
 def _bytes(data: bytes) -> Callable[[Path], None]:
@@ -121,12 +122,12 @@ CASES = [
     Case("yaml-alias-bomb", WF, _bytes(BOMB.encode()), True, ANY_LINE, "YAML"),
     Case("unterminated-heredoc", DF, _bytes(b"FROM x\nRUN <<EOF\nuv sync\n"), True, 2, "heredoc"),
     Case("unknown-instruction", DF, _bytes(b"FROM x\nFOO bar\nRUN a\n"), True, 2, "FOO"),
-    Case("directory-named-dockerfile", DF, _mkdir, False, fifo_like=True),
-    Case("fifo", DF, _fifo, True, None, "regular file", fifo_like=True),
-    Case("dangling-symlink", DF, _dangling, True, None, "no such file", fifo_like=True),
+    Case("directory-named-dockerfile", DF, _mkdir, False, special=True),
+    Case("fifo", DF, _fifo, True, None, "regular file", special=True),
+    Case("dangling-symlink", DF, _dangling, True, None, "no such file", special=True),
     Case("unreadable", DF, _unreadable, True, None, "cannot read"),
 ]
-MISSING = Case("missing-path", DF, _nothing, True, None, "no such file", fifo_like=True)
+MISSING = Case("missing-path", DF, _nothing, True, None, "no such file", special=True)
 
 
 def _state(path: Path):
@@ -201,7 +202,7 @@ def test_bad_input_whole_repo(tmp_path: Path, case: Case, monkeypatch, capsys) -
     repo = _setup(tmp_path, case, git=False)
     before = _state(repo / case.path)
     start = time.monotonic()
-    if case.fifo_like:
+    if case.special:
         proc = _uvray(["check", "--no-show-source"], repo)
         code, out, err = proc.returncode, proc.stdout, proc.stderr
     else:

@@ -175,8 +175,34 @@ def site_for_lines(path: str, text: str, first_line: int, lookup: Lookup | None 
     return Site(path, text, line_of, lookup)
 
 
-def recognise_site(site: Site) -> tuple[list[Recognised], list[UvPin]]:
-    """All uv/ray commands and uv pins in a piece of shell text."""
+# Given a script word as written (`./scripts/submit.sh`), the script's repo path and text, or None.
+ScriptReader = Callable[[str], "tuple[str, str] | None"]
+
+
+def script_word(words: list[str]) -> str | None:
+    """The shell script a command runs: `./x.sh`, `scripts/x.sh`, `bash -e x.sh`, `. x.sh`."""
+    if not words:
+        return None
+    prog = words[0]
+    if prog in ("source", ".") and len(words) > 1:
+        return words[1] if words[1].endswith(".sh") else None
+    if _basename(prog) in _SHELLS:
+        rest = [w for w in words[1:] if not w.startswith("-")]
+        if "-c" in words or any(
+            w.startswith("-") and "c" in w[1:] and not w.startswith("--") for w in words[1:]
+        ):
+            return None
+        return rest[0] if rest and rest[0].endswith(".sh") else None
+    if prog.endswith(".sh") and ("/" in prog):
+        return prog
+    return None
+
+
+def recognise_site(
+    site: Site, read_script: ScriptReader | None = None, depth: int = 0
+) -> tuple[list[Recognised], list[UvPin]]:
+    """All uv/ray commands and uv pins in a piece of shell text (and in the repo's shell
+    scripts it runs, when read_script can find them: locations then point into the script)."""
     found: list[Recognised] = []
     pins: list[UvPin] = []
     # `export UV_FROZEN=1 && uv sync --locked`: exported variables reach the later commands.
@@ -202,6 +228,15 @@ def recognise_site(site: Site) -> tuple[list[Recognised], list[UvPin]]:
                 item.exported = frozenset(n for n in exported if n not in cmd.assignments)
         found.extend(recognised)
         pins.extend(pins_in_words(cmd.words, loc))
+        script = script_word(cmd.words) if read_script is not None and depth < 3 else None
+        if script is not None:
+            target = read_script(script)
+            if target is not None:
+                path, text = target
+                inner = site_for_lines(path, text, 1, site.lookup)
+                more, more_pins = recognise_site(inner, read_script, depth + 1)
+                found.extend(more)
+                pins.extend(more_pins)
     return found, pins
 
 

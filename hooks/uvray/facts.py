@@ -346,7 +346,8 @@ class Facts:
             return recognise_words(exec_form, {}, _ins_location(df, ins), lookup), []
         # Offsets in the arguments map back to the physical line they came from.
         site = Site(df.path, ins.args, lambda offset: ins.line_at(offset + ins.args_offset), lookup)
-        found, pins = recognise_site(site)
+        reader = self.script_reader(self.context_dir(df), step.workdir)
+        found, pins = recognise_site(site, reader)
         for heredoc in ins.heredocs:
             if _heredoc_is_shell(ins.args, heredoc.name):
                 body = site_for_lines(df.path, heredoc.body, heredoc.first_line, lookup)
@@ -444,6 +445,19 @@ class Facts:
                     if res.runtime_env is not None and not d.working_dir:
                         d.working_dir = res.runtime_env.working_dir
                     drivers.append(d)
+            for path in self.repo.script_paths:
+                # A submit script people run by hand (`./submit.sh`) is a driver too.
+                text = self.repo.script(path)
+                if text is None or "ray" not in text or "submit" not in text:
+                    continue
+                site = site_for_lines(path, text, 1)
+                found, _pins = recognise_site(site, self.script_reader(dir_of(path)))
+                known = {(d.location.path, d.location.line) for d in drivers}
+                drivers.extend(
+                    d
+                    for d in _drivers_from(found, Location(path, 1), f"script {path}", self)
+                    if d.submit is not None and (d.location.path, d.location.line) not in known
+                )
             referenced = {id(d.runtime_env) for d in drivers if d.runtime_env is not None}
             for runtime_env in self.repo.runtime_envs:
                 # A runtime_env file nothing submits but that starts workers with `uv run`.
@@ -482,7 +496,8 @@ class Facts:
                             return None if entry is None else entry.value
 
                         site = site_for_lines(wf.path, step.run.text, step.run.first_line, lookup)
-                        found, _pins = recognise_site(site)
+                        reader = self.script_reader(self.step_dir(wf, job, step))
+                        found, _pins = recognise_site(site, reader)
                         out.append((wf, job, step, found))
             self._step_commands = out
         return self._step_commands
@@ -612,6 +627,22 @@ class Facts:
                     )
                 )
         return out
+
+    def script_reader(self, base: str, strip: str = ""):
+        """Find a script a command runs, relative to base (a step's directory, a build
+        context); `strip` is an image path prefix (the WORKDIR) that maps onto base."""
+
+        def read(word: str):
+            path = word
+            if strip and (path == strip or path.startswith(strip.rstrip("/") + "/")):
+                path = path[len(strip.rstrip("/")) + 1 :]
+            if path.startswith("/"):
+                return None
+            rel = posixpath.normpath(posixpath.join(base, path))
+            text = self.repo.script(rel)
+            return (rel, text) if text is not None else None
+
+        return read
 
     def step_dir(self, wf, job, step) -> str:
         """Where a workflow step runs, repo-relative (the checkout is the workflow's home)."""

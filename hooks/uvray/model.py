@@ -39,6 +39,8 @@ class Repo:
     # Shell scripts read on demand (referenced from RUN/CMD/run:), by path; None = unreadable.
     scripts: dict[str, str | None] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)
+    # Every shell script in the repository (read lazily: most are never needed).
+    script_paths: list[str] = field(default_factory=list)
 
     def exists(self, relpath: str) -> bool:
         return os.path.exists(os.path.join(self.root, relpath))
@@ -102,7 +104,10 @@ def build_repo(root: str, files: list[str], build_args: dict[str, str] | None = 
     repo = Repo(root=root, build_args=dict(build_args or {}))
     for relpath in files:
         kind = discover.kind_of(relpath)
-        if kind is None or kind in ("script", "config"):
+        if kind == "script":
+            repo.script_paths.append(relpath)
+            continue
+        if kind is None or kind == "config":
             continue
         limit = MAX_LOCK_BYTES if kind == "uvlock" else MAX_BYTES
         text, error = read_text(os.path.join(root, relpath), relpath, limit)
