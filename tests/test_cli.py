@@ -246,11 +246,6 @@ def test_unknown_codes_on_the_command_line(conflict: Path, capsys, args: list[st
     assert err.count("\n") == 1 and err.startswith("uvray: error: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the no-files fast path in cli._check returns 0 before validating "
-    "--select/--ignore/--build-arg",
-)
 @pytest.mark.parametrize("args", [["--select", "RUV999"], ["--build-arg", "bad"]])
 def test_usage_errors_in_an_empty_directory(tmp_path: Path, monkeypatch, capsys, args) -> None:
     monkeypatch.chdir(tmp_path)
@@ -482,11 +477,6 @@ def test_target_from_config(two_stages: Path, capsys) -> None:
     assert "RUV101" in codes(run(["check", "--format", "json"], capsys)[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: --target naming no stage silently drops every image-level check (docker build "
-    "would fail: target stage could not be found); should be an error naming the stage",
-)
 def test_unknown_target_is_an_error(two_stages: Path, capsys) -> None:
     code, out, err = run(["check", "--target", "nope"], capsys)
     assert code == 2

@@ -246,7 +246,7 @@ def test_is_uv_program(words: list[str], n: int) -> None:
     ("text", "expected"),
     [
         pytest.param("exec uv sync", [("uv", "sync", {})], id="exec"),
-        pytest.param("exec -a name uv sync", [], id="exec-a-value-not-modelled"),
+        pytest.param("exec -a name uv sync", [("uv", "sync", {})], id="exec-a-takes-a-value"),
         pytest.param("nohup uv run x", [("uv", "run", {})], id="nohup"),
         pytest.param("env A=1 uv sync", [("uv", "sync", {"A": "1"})], id="env-assignment"),
         pytest.param("env -i A=1 uv sync", [("uv", "sync", {"A": "1"})], id="env-i"),
@@ -313,10 +313,6 @@ def test_unwrap_returns_remaining_words() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: option values of timeout/nice (-s SIG, -k DUR, -n N) are taken for the command",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -329,11 +325,6 @@ def test_wrapper_option_values(text: str) -> None:
     assert summary(recognise(text)) == [("uv", "sync", {})]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: gosu/su-exec take a USER before the command (`gosu ray uv run x`); unwrap only "
-    "drops dash options, so the uv command in a typical entrypoint is missed",
-)
 @pytest.mark.parametrize(
     "text", ["gosu ray uv run x", "exec gosu 1000:1000 uv run x", "su-exec ray uv run x"]
 )
@@ -341,10 +332,6 @@ def test_gosu_user_argument(text: str) -> None:
     assert summary(recognise(text)) == [("uv", "run", {})]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `command -v uv` only looks uv up, but is recognised as a uv invocation",
-)
 def test_command_v_is_a_lookup() -> None:
     assert recognise("command -v uv") == []
 

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_docs_and_readme_are_generated_from_the_registry() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_rule_docs.py"), "--check"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, "run `python scripts/gen_rule_docs.py`:\n" + result.stdout
 
@@ -31,7 +33,13 @@ def test_every_code_has_a_page_and_a_readme_row() -> None:
 
 def test_rule_docs_have_the_required_sections() -> None:
     for code, meta in all_rules().items():
-        for heading in ("## What it does", "## Why is this bad?", "## Example", "## How to fix", "## Fix safety"):
+        for heading in (
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## How to fix",
+            "## Fix safety",
+        ):
             assert heading in meta.doc, f"{code} lacks {heading!r}"
         assert meta.url.endswith(f"/docs/rules/{code}.md")
 
@@ -49,7 +57,9 @@ def test_codes_and_names_are_unique_and_well_formed() -> None:
 def test_explain_prints_the_committed_page(capsys) -> None:
     for code in all_rules():
         assert main(["explain", code]) == 0
-        assert capsys.readouterr().out == (ROOT / "docs" / "rules" / f"{code}.md").read_text(encoding="utf-8")
+        assert capsys.readouterr().out == (ROOT / "docs" / "rules" / f"{code}.md").read_text(
+            encoding="utf-8"
+        )
 
 
 def test_known_codes_match_the_loaded_rules() -> None:

@@ -257,11 +257,6 @@ def test_yaml_malformed_trailing_comment() -> None:
     assert [(m.line, "'NOPE'" in m.message) for m in malformed] == [(2, True)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _starts_comment treats an apostrophe inside a plain scalar (`don't`) as an "
-    "opening quote, so a trailing suppression after it is silently dropped",
-)
 def test_yaml_apostrophe_in_plain_scalar() -> None:
     sups, _ = yaml("steps:\n  - name: don't sync  # uvray: ignore[RUV301]\n")
     assert [s.line for s in sups] == [2]

@@ -145,17 +145,34 @@ def render_doc(meta) -> str:
     return header + meta.doc.rstrip() + "\n"
 
 
-def _split_codes(values: list[str]) -> list[str]:
-    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+def _codes_option(values: list[str], option: str, known: set[str]) -> list[str]:
+    from uvray.config import codes_list
+
+    codes = [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+    return codes_list(codes, option, known) if codes else []
 
 
 def _check(ns: argparse.Namespace) -> int:
     from uvray import discover
+    from uvray.rules.registry import known_codes
+
+    known = known_codes()
+    # Options are checked before anything else, so a typo fails even where nothing is checked.
+    selected = _codes_option(ns.select, "--select", known)
+    ignored = _codes_option(ns.ignore, "--ignore", known)
+    build_args = {}
+    for item in ns.build_arg:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise UsageError(f"--build-arg {item!r}: expected KEY=VALUE")
+        build_args[key] = value
+    if ns.config and ns.no_config:
+        raise UsageError("--config and --no-config exclude each other")
 
     start = ns.paths[0] if ns.paths else os.getcwd()
     root = discover.find_root(start if os.path.exists(start) else os.getcwd())
     files = discover.list_files(root)
-    if not files and not ns.paths and ns.format == "text" and not ns.config:
+    if not files and not ns.paths and ns.format == "text" and not ns.config and not ns.target:
         # Nothing uvray reads here: answer without importing the rules (a no-op must be instant).
         if not ns.quiet:
             _emit("All checks passed (0 files).\n", ns.output)
@@ -163,11 +180,8 @@ def _check(ns: argparse.Namespace) -> int:
 
     from uvray import config as config_mod
     from uvray import engine
-    from uvray.rules.registry import all_rules, known_codes, rule_modules
+    from uvray.rules.registry import all_rules, rule_modules
 
-    known = known_codes()
-    if ns.config and ns.no_config:
-        raise UsageError("--config and --no-config exclude each other")
     if ns.config:
         source, table = config_mod.from_file(ns.config)
     elif ns.no_config:
@@ -176,17 +190,10 @@ def _check(ns: argparse.Namespace) -> int:
         found = config_mod.find_config(root)
         source, table = found if found else (None, {})
     config = config_mod.build(table, source, known)
-    if ns.select:
-        config.select = config_mod.codes_list(_split_codes(ns.select), "--select", known)
-    if ns.ignore:
-        config.ignore = config.ignore + config_mod.codes_list(
-            _split_codes(ns.ignore), "--ignore", known
-        )
-    for item in ns.build_arg:
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise UsageError(f"--build-arg {item!r}: expected KEY=VALUE")
-        config.build_args[key] = value
+    if selected:
+        config.select = selected
+    config.ignore = config.ignore + ignored
+    config.build_args.update(build_args)
     if ns.target:
         config.target = ns.target
 

@@ -39,21 +39,8 @@ _UV_GLOBAL_FLAGS_WITH_VALUE = {
 }
 _NESTED_SUBCOMMANDS = {"pip", "tool", "python", "self", "cache", "auth"}
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
-_WRAPPERS_SIMPLE = {
-    "exec",
-    "nohup",
-    "time",
-    "command",
-    "builtin",
-    "stdbuf",
-    "setsid",
-    "tini",
-    "dumb-init",
-    "gosu",
-    "su-exec",
-    "chpst",
-}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _EXACT = re.compile(r"^v?(\d+\.\d+\.\d+(?:(?:a|b|rc|\.post|\.dev)\d+)?)$")
 # `uv`, `uv==0.7.13`, `uv[extra]>=0.7`, `"uv === 0.8.0"`; not uv-dynamic-versioning, uvicorn, uvx.
 _UV_REQUIREMENT = re.compile(
@@ -275,15 +262,38 @@ def recognise_words(
     return []
 
 
+# Wrappers that run the rest of the line: the options that take a value, and how many
+# positional arguments come before the command (timeout's DURATION, gosu's USER).
+_WRAPPERS = {
+    "exec": ({"-a"}, 0),
+    "nohup": (set(), 0),
+    "time": ({"-f", "-o", "--format", "--output"}, 0),
+    "command": (set(), 0),
+    "builtin": (set(), 0),
+    "stdbuf": ({"-i", "-o", "-e"}, 0),
+    "setsid": (set(), 0),
+    "tini": ({"-s", "-p", "-e", "-l"}, 0),
+    "dumb-init": ({"-r", "--rewrite"}, 0),
+    "chpst": ({"-u", "-U", "-e", "-n", "-m", "-d", "-o", "-p", "-f", "-c", "-r", "-t"}, 0),
+    "gosu": (set(), 1),
+    "su-exec": (set(), 1),
+    "timeout": ({"-s", "--signal", "-k", "--kill-after"}, 1),
+    "nice": ({"-n", "--adjustment"}, 0),
+    "ionice": ({"-c", "--class", "-n", "--classdata", "-p", "--pid"}, 0),
+    "chrt": (set(), 1),
+    "taskset": (set(), 1),
+    "sudo": ({"-u", "-g", "-h", "-p", "-C", "-D", "-R", "-T", "-U", "--user", "--group"}, 0),
+}
+
+
 def unwrap(words: list[str], assignments: dict[str, str | None]):
-    """Strip exec/env/sudo/nohup/timeout... prefixes; env's VAR=x become assignments."""
+    """Strip exec/env/sudo/nohup/timeout/gosu… prefixes; env's and sudo's VAR=x become
+    assignments. Returns the words of the command that really runs."""
     while words:
         prog = _basename(words[0])
-        if prog in _WRAPPERS_SIMPLE:
-            words = words[1:]
-            while words and words[0].startswith("-"):
-                words = words[1:]
-        elif prog == "env":
+        if prog == "command" and len(words) > 1 and words[1] in ("-v", "-V"):
+            return [], assignments  # `command -v uv`: a lookup, not a run
+        if prog == "env":
             words = words[1:]
             while words and (words[0].startswith("-") or "=" in words[0]):
                 if "=" in words[0] and not words[0].startswith("-"):
@@ -294,27 +304,23 @@ def unwrap(words: list[str], assignments: dict[str, str | None]):
                         assignments.pop(words[1], None)
                     words = words[1:]
                 words = words[1:]
-        elif prog == "sudo":
+            continue
+        spec = _WRAPPERS.get(prog)
+        if spec is None:
+            break
+        takes_value, positionals = spec
+        words = words[1:]
+        while words and words[0].startswith("-") and words[0] != "--":
+            option = words[0].split("=", 1)[0]
+            words = words[2:] if option in takes_value and "=" not in words[0] else words[1:]
+        if words and words[0] == "--":
             words = words[1:]
-            while words and words[0].startswith("-"):
-                takes_value = words[0] in ("-u", "-g", "-h", "-p", "-C", "-D", "-R", "-T", "-U")
-                words = words[2:] if takes_value else words[1:]
-            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+        words = words[positionals:]
+        if prog == "sudo":
+            while words and _NAME_ASSIGNMENT.match(words[0]):
                 name, _, value = words[0].partition("=")
                 assignments[name] = value
                 words = words[1:]
-        elif prog in ("timeout", "nice", "ionice", "chrt", "taskset"):
-            words = words[1:]
-            while words and words[0].startswith("-"):
-                words = words[1:]
-            if (
-                words
-                and prog in ("timeout", "chrt", "taskset")
-                and re.match(r"^[\d.]+\w?$", words[0])
-            ):
-                words = words[1:]
-        else:
-            break
     return words, assignments
 
 

@@ -97,7 +97,8 @@ def find_config(root: str) -> tuple[str, dict] | None:
                     return None  # most projects: skip parsing TOML twice
         except OSError:
             return None
-        table = load_toml(path).get("tool", {}).get("uvray")
+        tool = load_toml(path).get("tool")
+        table = tool.get("uvray") if isinstance(tool, dict) else None
         if table is not None:
             return path, table
     return None
@@ -106,7 +107,8 @@ def find_config(root: str) -> tuple[str, dict] | None:
 def from_file(path: str) -> tuple[str, dict]:
     data = load_toml(path)
     if os.path.basename(path) == "pyproject.toml":
-        data = data.get("tool", {}).get("uvray", {})
+        tool = data.get("tool")
+        data = tool.get("uvray", {}) if isinstance(tool, dict) else {}
     return path, data
 
 
@@ -125,6 +127,7 @@ def build(table: dict, source: str | None, known_codes: set[str]) -> Config:
     if "ignore" in table:
         config.ignore = codes_list(table["ignore"], f"{where}: ignore", known_codes)
     for code, level in _table(table.get("severity", {}), f"{where}: severity").items():
+        code = code.strip().upper()
         check_code(code, f"{where}: severity", known_codes, exact=True)
         try:
             config.severity[code] = Severity.parse(str(level))

@@ -7,7 +7,7 @@ import posixpath
 from dataclasses import dataclass
 
 from uvray.config import Config
-from uvray.findings import Finding, InputError, Location, Severity
+from uvray.findings import Finding, InputError, Location, Severity, UsageError
 from uvray.report import Report
 
 
@@ -57,6 +57,12 @@ def run(root: str, files: list[str], scope: Scope, config: Config, rules: dict, 
         if f not in listed:
             files.append(f)
     repo = build_repo(root, files, config.build_args)
+    if (
+        config.target
+        and repo.dockerfiles
+        and not any(df.stage(config.target) for df in repo.dockerfiles)
+    ):
+        raise UsageError(f"--target {config.target}: no Dockerfile has a stage of that name")
     facts = Facts(repo, config)
     findings: list[Finding] = []
     for module in modules:

@@ -262,7 +262,8 @@ class Facts:
         if self._images is None:
             self._images = []
             for df in self.repo.dockerfiles:
-                stage = df.final_stage(self.config.target)
+                # A --target another Dockerfile defines: this one is built to its last stage.
+                stage = df.final_stage(self.config.target) or df.final_stage()
                 if stage is not None:
                     self._images.append(self._image(df, stage))
         return self._images

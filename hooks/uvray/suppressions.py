@@ -98,15 +98,18 @@ def parse(
 
 
 def _starts_comment(line: str, index: int) -> bool:
-    """Is the '#' at index a YAML/TOML comment: outside quotes and after whitespace?"""
+    """Is the '#' at index a YAML/TOML comment: after whitespace and outside a quoted scalar?
+    Only a quote that opens a scalar counts (`name: don't` has none)."""
     if index > 0 and line[index - 1] not in " \t":
         return False
     quote = None
-    for c in line[:index]:
+    for i, c in enumerate(line[:index]):
         if quote is None and c in "'\"":
-            quote = c
-        elif c == quote:
-            quote = None
+            before = line[:i].rstrip()
+            if before == "" or before.endswith((":", "-", "[", "{", ",", "=")):
+                quote = c
+        elif c == quote and not (c == "'" and line[i + 1 : i + 2] == "'"):
+            quote = None  # '' inside a single-quoted scalar is an escaped quote
     return quote is None
 
 

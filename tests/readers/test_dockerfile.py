@@ -136,11 +136,6 @@ def test_line_at_maps_offsets_back_to_physical_lines() -> None:
     assert run.line_at(run.text.index("uv sync")) == 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an instruction whose last line ends with the escape char at EOF is dropped "
-    "(dockerfile-parse never reports it; BuildKit keeps it)",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -156,10 +151,6 @@ def test_trailing_continuation_at_eof_keeps_the_instruction(text: str) -> None:
     assert run.text.strip() == "uv sync --locked"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a continuation running into trailing blank lines gets an end_line past the file",
-)
 def test_end_line_never_past_the_last_line() -> None:
     text = "FROM x\nRUN uv sync \\\n\n"
     df, _ = read_with_errors(text)
@@ -212,11 +203,6 @@ def test_directives(text: str, directives: dict[str, str], escape: str) -> None:
     assert df.escape == escape
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an unknown directive ends the directive block in BuildKit "
-    "(frontend/dockerfile/parser/directives.go validDirectives); uvray keeps reading directives",
-)
 def test_unknown_directive_ends_the_directive_block() -> None:
     df = read("# foo=bar\n# escape=`\nFROM x\nRUN a \\\n  b\n")
     assert df.escape == "\\"
@@ -353,11 +339,6 @@ def test_heredoc_not_attached_to_env_or_label() -> None:
     assert spans(df) == [("FROM", 1, 1), ("LABEL", 2, 2), ("RUN", 3, 3)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `<<` inside $((...)) arithmetic is taken as a heredoc marker and swallows "
-    "the rest of the file (BuildKit only treats words starting with [n]<< as heredocs)",
-)
 def test_arithmetic_shift_is_not_a_heredoc() -> None:
     df = read("FROM x\nRUN echo $((1<<4))\nENV UV_FROZEN=1\nRUN uv sync --locked\n")
     assert spans(df) == [("FROM", 1, 1), ("RUN", 2, 2), ("ENV", 3, 3), ("RUN", 4, 4)]

@@ -86,10 +86,6 @@ def test_comment_does_not_pass_flags() -> None:
     assert "--no-install-project" not in cmd.words
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: case patterns after the first one (`*)`, `lock)`) are emitted as commands",
-)
 def test_later_case_patterns_are_not_commands() -> None:
     text = 'case "$1" in sync) uv sync;; uv) uv lock;; *) uv venv;; esac'
     assert words(text) == [["uv", "sync"], ["uv", "lock"], ["uv", "venv"]]
@@ -275,10 +271,6 @@ def test_redirections(text: str, expected: list[list[str]]) -> None:
     assert words(text) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `>|` (noclobber override) is lexed as `>` then a pipe, so its target becomes a command",
-)
 def test_clobber_redirection() -> None:
     assert words("echo x >| uv.txt") == [["echo", "x"]]
 
@@ -382,11 +374,6 @@ def test_lines_through_site_for_lines(text: str, expected) -> None:
     assert uv_lines(text) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a command's end_offset is computed from the dequoted/expanded text length, "
-    "not the raw source, so end lines are wrong after quotes that span lines or long expansions",
-)
 @pytest.mark.parametrize(
     ("text", "lookup", "expected"),
     [

@@ -23,6 +23,7 @@ KNOWN_INSTRUCTIONS = {
     "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
 }  # fmt: skip
 _HEREDOC_INSTRUCTIONS = {"RUN", "COPY", "ADD"}
+_DIRECTIVE_NAMES = {"syntax", "escape", "check"}
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$")
 _HEREDOC_MARK = re.compile(r"<<(-?)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([A-Za-z0-9_.\-]+))")
 _FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?:=(\S*))?")
@@ -182,13 +183,21 @@ class Dockerfile:
 def read_dockerfile(
     text: str, display_path: str, build_args: dict[str, str] | None = None
 ) -> tuple[Dockerfile | None, list[InputError]]:
+    if text.startswith("\ufeff"):
+        text = text[1:]
     lines = text.splitlines()
     errors: list[InputError] = []
     directives, escape = _directives(lines)
     starts = _instruction_starts(text, escape)
     instructions: list[Instruction] = []
     consumed = 0  # 0-based index of the first line not yet part of an instruction
-    for start in starts:
+    for start in [*starts, None]:
+        if start is None:
+            # dockerfile-parse drops an instruction still continued at end of file; BuildKit
+            # keeps it (`RUN uv sync --locked \` as the last line).
+            start = _next_instruction_line(lines, consumed)
+            if start is None:
+                break
         if start < consumed:
             continue  # dockerfile-parse saw a "line" inside a heredoc or blank-line continuation
         instruction, consumed, error = _read_instruction(lines, start, escape, display_path)
@@ -213,12 +222,22 @@ def read_dockerfile(
     return dockerfile, errors
 
 
+def _next_instruction_line(lines: list[str], i: int) -> int | None:
+    while i < len(lines):
+        stripped = lines[i].strip()
+        if stripped and not stripped.startswith("#"):
+            return i
+        i += 1
+    return None
+
+
 def _directives(lines: list[str]) -> tuple[dict[str, str], str]:
-    """Parser directives: `# key=value` comments before anything else (BuildKit's rule)."""
+    """Parser directives: `# key=value` comments before anything else (BuildKit's rule: an
+    unknown or repeated directive ends the block, like any other comment)."""
     directives: dict[str, str] = {}
     for line in lines:
         m = _DIRECTIVE.match(line.strip())
-        if not m or m.group(1).lower() in directives:
+        if not m or m.group(1).lower() in directives or m.group(1).lower() not in _DIRECTIVE_NAMES:
             break
         directives[m.group(1).lower()] = m.group(2)
     escape = directives.get("escape", "\\")
@@ -260,9 +279,11 @@ def _read_instruction(
     line_map: list[tuple[int, int]] = []
     offset = 0
     i = start
+    end = start  # the last line that belongs to the instruction
     current = rest
     while True:
         line_map.append((offset, i + 1))
+        end = i
         if _continues(current, escape):
             stripped = current.rstrip()
             piece = stripped[: -len(escape)]
@@ -273,18 +294,19 @@ def _read_instruction(
             while i < len(lines) and (lines[i].strip() == "" or lines[i].lstrip().startswith("#")):
                 i += 1
             if i >= len(lines):
+                consumed_to = i
                 break
             current = lines[i]
             continue
         parts.append(current)
         offset += len(current)
+        consumed_to = i + 1
         break
-    end = i
     text = "".join(parts)
     ins = Instruction(keyword, start + 1, end + 1, text, line_map)
     _parse_flags(ins)
     error = None
-    consumed = end + 1
+    consumed = consumed_to
     if keyword in _HEREDOC_INSTRUCTIONS and "<<" in text:
         consumed, error = _attach_heredocs(ins, lines, consumed, path)
     return ins, consumed, error
@@ -305,11 +327,16 @@ def _parse_flags(ins: Instruction) -> None:
 
 
 def _heredoc_marks(text: str) -> list[tuple[str, bool, bool]]:
-    """(name, strip_tabs, quoted) for each `<<EOF` outside quotes, in order."""
+    """(name, strip_tabs, quoted) for each `<<EOF` word outside quotes, in order.
+
+    BuildKit only treats a whole word matching `^(\\d*)<<(-?)([^<]*)$` as a heredoc, so
+    `$((1<<4))` and `a<<b` are not heredocs."""
     marks = []
     quote = None
+    depth = 0  # inside $( … ) or $(( … ))
     i = 0
-    while i < len(text):
+    n = len(text)
+    while i < n:
         c = text[i]
         if quote:
             if c == quote:
@@ -318,17 +345,23 @@ def _heredoc_marks(text: str) -> list[tuple[str, bool, bool]]:
             continue
         if c in "'\"":
             quote = c
-            i += 1
+        elif text.startswith("$(", i):
+            depth += 1
+            i += 2
             continue
-        if text.startswith("<<<", i):
-            i += 3
-            continue
-        m = _HEREDOC_MARK.match(text, i)
-        if m:
-            name = m.group(2) or m.group(3) or m.group(4)
-            marks.append((name, m.group(1) == "-", m.group(4) is None))
-            i = m.end()
-            continue
+        elif c == ")" and depth:
+            depth -= 1
+        elif c == "<" and not depth and text.startswith("<<", i) and not text.startswith("<<<", i):
+            j = i
+            while j > 0 and text[j - 1].isdigit():
+                j -= 1
+            if j == 0 or text[j - 1] in " \t":
+                m = _HEREDOC_MARK.match(text, i)
+                if m:
+                    name = m.group(2) or m.group(3) or m.group(4)
+                    marks.append((name, m.group(1) == "-", m.group(4) is None))
+                    i = m.end()
+                    continue
         i += 1
     return marks
 

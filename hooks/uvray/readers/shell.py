@@ -30,7 +30,7 @@ _KEYWORDS_BEFORE_COMMAND = {
     "time",
 }
 _KEYWORDS_ALONE = {"fi", "done", "esac"}
-_REDIRECT = re.compile(r"^(\d*|&)(>>?|<|>&|<&|>\||<>)(.*)$")
+_REDIRECT = re.compile(r"^(\d*|&)(>\||>>|>&|<&|<>|>|<)(.*)$")
 _HEREDOC = re.compile(r"^(\d*)<<(-?)(.*)$")
 
 
@@ -40,6 +40,8 @@ class Word:
     # False when the word contains a variable or command substitution whose value is unknown.
     known: bool
     offset: int
+    # Offset just past the word in the source (text may be longer or shorter once expanded).
+    end: int = 0
 
 
 @dataclass
@@ -130,8 +132,9 @@ class _Lexer:
         known = True
         while self.i < n:
             c = text[self.i]
-            if c == "&" and parts and parts[-1] in "<>":
-                parts.append(c)  # 2>&1, >&2: part of the redirection, not a background operator
+            if c in "&|" and parts and parts[-1] in "<>" and (c == "&" or parts[-1] == ">"):
+                # 2>&1, >&2, >|: part of the redirection, not a background or pipe operator
+                parts.append(c)
                 self.i += 1
                 continue
             if c in " \t\r\n;&|()":
@@ -175,7 +178,7 @@ class _Lexer:
                 continue
             parts.append(c)
             self.i += 1
-        return Word("".join(parts), known, start)
+        return Word("".join(parts), known, start, self.i)
 
     def _expansion(self) -> tuple[str, bool]:
         """Consume $VAR, ${...}, $(...), `...` at self.i; return (value, known)."""
@@ -256,20 +259,42 @@ def split_commands(text: str, lookup: Lookup | None = None) -> list[SimpleComman
     tokens = _Lexer(text, lookup).tokens()
     commands: list[SimpleCommand] = []
     current: list[Word] = []
+    # In `case x in a) …;; b) …;; esac` the patterns before each `)` are not commands.
+    case_patterns = False
 
     def flush(end: int) -> None:
+        nonlocal case_patterns
         if current:
+            texts = [w.text for w in current]
+            if texts[0] == "case" and texts[-1] == "in":
+                case_patterns = True
             cmd = _to_command(current, end)
             if cmd is not None:
                 commands.append(cmd)
             current.clear()
 
     for tok in tokens:
-        if isinstance(tok, str):
-            flush(current[-1].offset + len(current[-1].text) if current else 0)
-        else:
+        if isinstance(tok, Word):
+            if case_patterns:
+                if tok.text == "esac":
+                    case_patterns = False
+                continue
+            if tok.text == "in" and current and current[0].text == "case":
+                current.append(tok)
+                flush(tok.end)
+                continue
             current.append(tok)
-    flush(len(text))
+            continue
+        if case_patterns:
+            if tok == ")":
+                case_patterns = False
+            continue
+        if tok == ";;":
+            flush(current[-1].end if current else 0)
+            case_patterns = True
+            continue
+        flush(current[-1].end if current else 0)
+    flush(current[-1].end if current else len(text))
     return commands
 
 
