@@ -39,6 +39,8 @@ _UV_GLOBAL_FLAGS_WITH_VALUE = {
 }
 _NESTED_SUBCOMMANDS = {"pip", "tool", "python", "self", "cache", "auth"}
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
+_PYTHON = re.compile(r"^python(\d(\.\d+)?)?$")
+_PIP = re.compile(r"^pip\d(\.\d+)?$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NAME_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _EXACT = re.compile(r"^v?(\d+\.\d+\.\d+(?:(?:a|b|rc|\.post|\.dev)\d+)?)$")
@@ -344,7 +346,7 @@ def is_uv_program(words: list[str]) -> int:
     prog = _basename(words[0])
     if prog in ("uv", "uvx", "uv.exe"):
         return 1
-    if re.match(r"^python(\d(\.\d+)?)?$", prog) and len(words) >= 3 and words[1:3] == ["-m", "uv"]:
+    if _PYTHON.match(prog) and len(words) >= 3 and words[1:3] == ["-m", "uv"]:
         return 3
     return 0
 
@@ -537,9 +539,9 @@ def _pip_install_args(words: list[str]) -> int | None:
     if not words:
         return None
     prog = _basename(words[0])
-    if prog in ("pip", "pip3", "pipx") or re.match(r"^pip\d(\.\d+)?$", prog):
+    if prog in ("pip", "pip3", "pipx") or _PIP.match(prog):
         return 2 if words[1:2] == ["install"] else None
-    if re.match(r"^python(\d(\.\d+)?)?$", prog):
+    if _PYTHON.match(prog):
         return 4 if words[1:4] == ["-m", "pip", "install"] else None
     if prog == "uv" and words[1:3] in (["pip", "install"], ["tool", "install"]):
         return 3

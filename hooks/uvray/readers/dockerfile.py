@@ -26,6 +26,9 @@ _HEREDOC_INSTRUCTIONS = {"RUN", "COPY", "ADD"}
 _DIRECTIVE_NAMES = {"syntax", "escape", "check"}
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$")
 _HEREDOC_MARK = re.compile(r"<<(-?)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([A-Za-z0-9_.\-]+))")
+_FIRST_WORD = re.compile(r"(\S+)")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_KEY_EQUALS = re.compile(r"^[^\s=]+=")
 _FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?:=(\S*))?")
 
 
@@ -263,7 +266,7 @@ def _read_instruction(
     lines: list[str], start: int, escape: str, path: str
 ) -> tuple[Instruction | None, int, InputError | None]:
     first = lines[start].lstrip()
-    m = re.match(r"(\S+)", first)
+    m = _FIRST_WORD.match(first)
     if not m:
         return None, start + 1, None
     keyword_raw = m.group(1)
@@ -449,7 +452,7 @@ def _expand_at(text: str, i: int, lookup) -> tuple[str, bool, int]:
             return text[i:], False, len(text)
         value, ok = expand_braced(text[i + 2 : end], lookup, text[i : end + 1])
         return value, ok, end + 1
-    m = re.match(r"[A-Za-z_][A-Za-z0-9_]*", text[i + 1 :])
+    m = _VAR_NAME.match(text, i + 1)
     if not m:
         return "$", True, i + 1
     name = m.group(0)
@@ -479,7 +482,7 @@ def _key_values(ins: Instruction, escape: str, lookup) -> list[tuple[str, str | 
     args = ins.args
     lead = ins.args_offset + len(args) - len(args.lstrip())
     args = args.strip()
-    if ins.keyword == "ENV" and not re.match(r"^[^\s=]+=", args):
+    if ins.keyword == "ENV" and not _KEY_EQUALS.match(args):
         # Legacy `ENV KEY value with spaces`.
         key, _, rest = args.partition(" ")
         words = split_words(rest.strip(), escape, lookup)

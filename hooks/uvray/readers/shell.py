@@ -30,6 +30,8 @@ _KEYWORDS_BEFORE_COMMAND = {
     "time",
 }
 _KEYWORDS_ALONE = {"fi", "done", "esac"}
+_PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
+_BRACED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+=?])(.*))?$", re.S)
 _REDIRECT = re.compile(r"^(\d*|&)(>\||>>|>&|<&|<>|>|<)(.*)$")
 _HEREDOC = re.compile(r"^(\d*)<<(-?)(.*)$")
 
@@ -199,7 +201,7 @@ class _Lexer:
             self.i = end
             inner = text[i + 2 : end - 1]
             return expand_braced(inner, self.lookup, text[i:end])
-        m = re.match(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]", text[i + 1 :])
+        m = _PARAM.match(text, i + 1)
         if not m:
             self.i += 1
             return "$", True
@@ -236,7 +238,7 @@ def _balanced(text: str, i: int, open_: str, close: str) -> int:
 
 def expand_braced(inner: str, lookup: Lookup | None, raw: str) -> tuple[str, bool]:
     """${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:+word}, ${NAME+word}; anything fancier is unknown."""
-    m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+=?])(.*))?$", inner, re.S)
+    m = _BRACED.match(inner)
     if not m:
         return raw, False
     name, op, word = m.group(1), m.group(2), m.group(3) or ""
