@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from uvray import __version__, cli
-from uvray.rules.registry import all_rules, retired
+from uvray.registry import all_rules, retired
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "ray-job"

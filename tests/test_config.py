@@ -11,7 +11,7 @@ import pytest
 from uvray import cli
 from uvray.config import Config, build, codes_list, find_config, from_file
 from uvray.findings import Severity, UsageError
-from uvray.rules.registry import all_rules
+from uvray.registry import all_rules
 
 KNOWN = set(all_rules())
 

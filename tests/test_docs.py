@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from uvray.cli import main
-from uvray.rules.registry import all_rules, retired
+from uvray.registry import all_rules, retired
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +63,6 @@ def test_explain_prints_the_committed_page(capsys) -> None:
 
 
 def test_known_codes_match_the_loaded_rules() -> None:
-    from uvray.rules.registry import known_codes
+    from uvray.registry import known_codes
 
     assert known_codes() == set(all_rules())

@@ -10,7 +10,7 @@ import pytest
 
 from uvray import cli
 from uvray.readers.dockerfile import read_dockerfile
-from uvray.rules.registry import all_rules
+from uvray.registry import all_rules
 from uvray.suppressions import parse
 
 KNOWN = set(all_rules())

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from uvray import __version__
-from uvray.findings import UsageError
+from uvray.errors import UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _rules() -> int:
-    from uvray.rules.registry import all_rules, retired
+    from uvray.registry import all_rules, retired
 
     rules = all_rules()
     width = max(len(m.name) for m in rules.values())
@@ -118,7 +118,7 @@ def _rules() -> int:
 
 
 def _explain(code: str) -> int:
-    from uvray.rules.registry import all_rules, retired
+    from uvray.registry import all_rules, retired
 
     code = code.strip().upper()
     rules = all_rules()
@@ -146,15 +146,17 @@ def render_doc(meta) -> str:
 
 
 def _codes_option(values: list[str], option: str, known: set[str]) -> list[str]:
+    codes = [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+    if not codes:
+        return []
     from uvray.config import codes_list
 
-    codes = [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
-    return codes_list(codes, option, known) if codes else []
+    return codes_list(codes, option, known)
 
 
 def _check(ns: argparse.Namespace) -> int:
     from uvray import discover
-    from uvray.rules.registry import known_codes
+    from uvray.registry import known_codes
 
     known = known_codes()
     # Options are checked before anything else, so a typo fails even where nothing is checked.
@@ -180,7 +182,7 @@ def _check(ns: argparse.Namespace) -> int:
 
     from uvray import config as config_mod
     from uvray import engine
-    from uvray.rules.registry import all_rules, rule_modules
+    from uvray.registry import all_rules, rule_modules
 
     if ns.config:
         source, table = config_mod.from_file(ns.config)

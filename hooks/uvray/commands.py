@@ -510,7 +510,7 @@ def pins_in_words(words: list[str], location: Location) -> list[UvPin]:
     """`pip install uv==X`, `pipx install uv==X`, `uv pip install uv==X`, installer URLs."""
     pins: list[UvPin] = []
     for word in words:
-        m = _INSTALLER_URL.search(word)
+        m = _INSTALLER_URL.search(word) if "astral" in word or "github" in word else None
         if m:
             version = m.group("v1") or m.group("v2")
             pins.append(UvPin("installer", exact_version(version), version or "", location))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
 _DOCKERFILE = re.compile(
     r"^(?:(?:docker|container)file(?:[.\-_].*)?|.+\.(?:docker|container)file)$", re.I
@@ -108,6 +107,8 @@ def list_files(root: str, under: str = "") -> list[str]:
 def _git_files(root: str, under: str) -> list[str] | None:
     if not os.path.exists(os.path.join(root, ".git")):
         return None
+    import subprocess
+
     try:
         out = subprocess.run(
             [

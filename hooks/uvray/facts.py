@@ -336,6 +336,9 @@ class Facts:
 
     def _run_commands(self, df: Dockerfile, step: Step) -> tuple[list[Recognised], list[UvPin]]:
         ins = step.instruction
+        whole = ins.args + "".join(h.body for h in ins.heredocs)
+        if not any(k in whole for k in ("uv", "ray", ".sh", "$")):
+            return [], []  # `apt-get install …`: nothing uvray recognises can be in it
         env = step.shell_env()
 
         def lookup(name: str) -> str | None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from uvray.errors import UsageError
+
+__all__ = ["Finding", "InputError", "Location", "Severity", "UsageError"]
+
 
 class Severity(enum.IntEnum):
     INFO = 1
@@ -69,7 +73,3 @@ class InputError:
     def render(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: error: {self.message}"
-
-
-class UsageError(Exception):
-    """Bad command line or configuration: a one-line message and exit code 2."""

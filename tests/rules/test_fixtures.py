@@ -78,7 +78,7 @@ def test_fixture(code: str, kind: str, case: Path, tmp_path: Path, capsys) -> No
 
 
 def test_every_rule_has_bad_and_good_fixtures() -> None:
-    from uvray.rules.registry import all_rules
+    from uvray.registry import all_rules
 
     missing = []
     for code in all_rules():

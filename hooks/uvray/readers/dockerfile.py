@@ -26,6 +26,8 @@ _HEREDOC_INSTRUCTIONS = {"RUN", "COPY", "ADD"}
 _DIRECTIVE_NAMES = {"syntax", "escape", "check"}
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$")
 _HEREDOC_MARK = re.compile(r"<<(-?)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([A-Za-z0-9_.\-]+))")
+_SPECIAL = re.compile(r"[\\`'\"$]")
+_PLAIN_RUN = re.compile(r"[^\s\\`'\"$]+")
 _FIRST_WORD = re.compile(r"(\S+)")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_EQUALS = re.compile(r"^[^\s=]+=")
@@ -396,6 +398,8 @@ def _attach_heredocs(
 
 def split_words(text: str, escape: str, lookup) -> list[tuple[str, bool]]:
     """Split on unquoted whitespace, dequote, expand variables. Returns (word, known) pairs."""
+    if not _SPECIAL.search(text):
+        return [(w, True) for w in text.split()]  # the common case: nothing to dequote or expand
     words: list[tuple[str, bool]] = []
     buf: list[str] = []
     known = True
@@ -438,8 +442,9 @@ def split_words(text: str, escape: str, lookup) -> list[tuple[str, bool]]:
             buf.append(value)
             known = known and ok
         else:
-            buf.append(c)
-            i += 1
+            m = _PLAIN_RUN.match(text, i)
+            buf.append(m.group() if m else c)
+            i = m.end() if m else i + 1
     if in_word:
         words.append(("".join(buf), known))
     return words

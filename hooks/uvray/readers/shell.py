@@ -30,6 +30,9 @@ _KEYWORDS_BEFORE_COMMAND = {
     "time",
 }
 _KEYWORDS_ALONE = {"fi", "done", "esac"}
+_BLANKS = re.compile(r"[ \t\r]+")
+_PLAIN = re.compile(r"[^\s;&|()\\'\"$`<>]+")
+_PLAIN_QUOTED = re.compile(r'[^"\\$`]+')
 _PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
 _BRACED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+=?])(.*))?$", re.S)
 _REDIRECT = re.compile(r"^(\d*|&)(>\||>>|>&|<&|<>|>|<)(.*)$")
@@ -74,7 +77,7 @@ class _Lexer:
                 self.i += 2
                 continue
             if c in " \t\r":
-                self.i += 1
+                self.i = _BLANKS.match(text, self.i).end()
                 continue
             if c == "\n":
                 out.append("\n")
@@ -130,6 +133,10 @@ class _Lexer:
     def _word(self) -> Word:
         text, n = self.text, self.n
         start = self.i
+        m = _PLAIN.match(text, start)
+        if m and (m.end() == n or text[m.end()] in " \t\r\n;&|()"):
+            self.i = m.end()  # a plain word, the usual case: no quotes, escapes or expansions
+            return Word(m.group(), True, start, self.i)
         parts: list[str] = []
         known = True
         while self.i < n:
@@ -159,6 +166,11 @@ class _Lexer:
             if c == '"':
                 self.i += 1
                 while self.i < n and text[self.i] != '"':
+                    m = _PLAIN_QUOTED.match(text, self.i)
+                    if m:
+                        parts.append(m.group())
+                        self.i = m.end()
+                        continue
                     d = text[self.i]
                     if d == "\\" and self.i + 1 < n and text[self.i + 1] in '"\\$`\n':
                         if text[self.i + 1] != "\n":
@@ -177,6 +189,12 @@ class _Lexer:
                 value, ok = self._expansion()
                 parts.append(value)
                 known = known and ok
+                continue
+            # A run of ordinary characters in one step (most of a script is these).
+            m = _PLAIN.match(text, self.i)
+            if m and m.end() > self.i + 1:
+                parts.append(m.group())
+                self.i = m.end()
                 continue
             parts.append(c)
             self.i += 1

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 
-from uvray.rules import RetiredCode, RuleMeta
+TYPE_CHECKING = False  # typing itself costs ~5 ms of start-up; this module is on the no-op path
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from uvray.rules import RetiredCode, RuleMeta
 
 _MODULES = (
     "ruv001_unused_suppression",
@@ -19,20 +22,6 @@ _MODULES = (
     "ruv109_stale_project_under_no_sync",
     "ruv301_frozen_locked_conflict",
     "ruv302_frozen_without_lockfile_in_build",
-)
-
-RETIRED = (
-    RetiredCode(
-        "RUV104",
-        "workspace-members-installed-into-runtime-synced-env",
-        "retired: its premise (the build-time install decides whether workers reinstall) was "
-        "disproved by real Ray runs; workspace members are covered by RUV101",
-    ),
-    RetiredCode(
-        "RUV105",
-        "shared-absolute-project-env-across-jobs",
-        "merged into RUV101 (a fixed-path env synced by workers is the condition)",
-    ),
 )
 
 _loaded: list[ModuleType] | None = None
@@ -55,4 +44,19 @@ def all_rules() -> dict[str, RuleMeta]:
 
 
 def retired() -> dict[str, RetiredCode]:
-    return {r.code: r for r in RETIRED}
+    from uvray.rules import RetiredCode
+
+    codes = (
+        RetiredCode(
+            "RUV104",
+            "workspace-members-installed-into-runtime-synced-env",
+            "retired: its premise (the build-time install decides whether workers reinstall) was "
+            "disproved by real Ray runs; workspace members are covered by RUV101",
+        ),
+        RetiredCode(
+            "RUV105",
+            "shared-absolute-project-env-across-jobs",
+            "merged into RUV101 (a fixed-path env synced by workers is the condition)",
+        ),
+    )
+    return {r.code: r for r in codes}
