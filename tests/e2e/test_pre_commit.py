@@ -253,6 +253,17 @@ def test_fixed_repo_passes(tmp_path: Path, pre_commit: PreCommit) -> None:
 
 
 @pytest.mark.slow
+def test_fixed_repo_passes_under_try_repo(tmp_path: Path, pre_commit: PreCommit) -> None:
+    """Case B as the issue words it: `try-repo --all-files` on the fixed repo passes too."""
+    repo = _fixed_repo(tmp_path / "fixed")
+    _git(repo, "add", "-A")
+    rc, out, _ = pre_commit.try_repo(repo, "--all-files")
+    assert rc == 0, out
+    assert "Passed" in out, out
+    assert "RUV" not in out, out
+
+
+@pytest.mark.slow
 def test_staged_dockerfile_alone_is_checked_with_the_repo_as_context(
     tmp_path: Path, pre_commit: PreCommit
 ) -> None:
