@@ -255,6 +255,7 @@ class Facts:
         self._step_commands: list | None = None
         # id(step) -> parsed RUN; steps live as long as the Repo, so ids are stable.
         self._run_cache: dict[int, tuple[list[Recognised], list[UvPin]]] = {}
+        self._uv_commands: list[CommandUse] | None = None
 
     # --- Dockerfiles ----------------------------------------------------------------------------
     @property
@@ -273,30 +274,19 @@ class Facts:
         project = self.repo.project_for(context_dir)
         lock = self.repo.lock_for(context_dir)
         build_commands = []
-        pins: list[UvPin] = []
         for step in stage.all_steps():
             if step.instruction.keyword == "RUN":
-                found, step_pins = self.run_commands(df, step)
-                pins.extend(step_pins)
+                found, _ = self.run_commands(df, step)
                 build_commands.extend((c, step) for c in found if isinstance(c, UvCommand))
-            elif step.instruction.keyword in ("COPY", "ADD"):
-                pins.extend(self._copy_pins(df, step))
+        pins = [pin for _, pin in self.uv_pins(df, stage)]
         root = stage.ancestry()[-1]
-        base_pin = uv_image_pin(
-            root.base, _ins_location(df, root.from_instruction), root.base_known
-        )
-        if base_pin is not None:
-            base_pin.kind = "base-image"
-            pins.insert(0, base_pin)
         ray_tag = _RAY_IMAGE.search(root.base) if root.base_known else None
         if ray_tag and not any(p.kind != "base-image" for p in pins):
             ray_base = version_from_tag(ray_tag.group("tag"))
             if ray_base is None or not version_lt(ray_base, (2, 45)):
                 # rayproject images >= 2.45 install uv with an unpinned installer (PR #51675).
-                pins.insert(
-                    0,
-                    UvPin("base-image", None, root.base, _ins_location(df, root.from_instruction)),
-                )
+                location = _ins_location(df, root.from_instruction)
+                pins.insert(0, UvPin("base-image", None, root.base, location))
         ray_version = self._ray_version(lock, df, stage)
         is_ray = bool(
             ray_tag
@@ -316,6 +306,23 @@ class Facts:
             is_ray,
             drivers,
         )
+
+    def uv_pins(self, df: Dockerfile, stage: Stage) -> list[tuple[int, UvPin]]:
+        """Every place uv enters this stage's image, in build order, with the index of the step
+        (in stage.all_steps()) that brings it; -1 for a uv base image."""
+        root = stage.ancestry()[-1]
+        base = uv_image_pin(root.base, _ins_location(df, root.from_instruction), root.base_known)
+        pins: list[tuple[int, UvPin]] = []
+        if base is not None:
+            base.kind = "base-image"
+            pins.append((-1, base))
+        for index, step in enumerate(stage.all_steps()):
+            keyword = step.instruction.keyword
+            if keyword == "RUN":
+                pins.extend((index, pin) for pin in self.run_commands(df, step)[1])
+            elif keyword in ("COPY", "ADD"):
+                pins.extend((index, pin) for pin in self._copy_pins(df, step))
+        return pins
 
     def context_dir(self, df: Dockerfile) -> str:
         """The build context: the nearest directory at or above the Dockerfile with a pyproject.toml."""
@@ -968,28 +975,23 @@ def _settings_from_vars(variables) -> dict[str, Setting]:
 def uv_commands(facts: Facts) -> list[CommandUse]:
     """Every uv command uvray can see, where it runs, with its env: RUN, CMD, workflow steps, and
     the driver's `uv run` as Ray's workers repeat it on a cluster."""
-    cached = getattr(facts, "_uv_commands", None)
-    if cached is not None:
-        return cached
+    if facts._uv_commands is not None:
+        return facts._uv_commands
     uses: list[CommandUse] = []
     for df in facts.repo.dockerfiles:
         for stage in df.stages:
-            root = stage.ancestry()[-1]
-            base = uv_image_pin(
-                root.base, _ins_location(df, root.from_instruction), root.base_known
-            )
-            pins = [base] if base is not None else []
-            for st in reversed(stage.ancestry()[1:]):
-                for step in st.steps:
-                    pins.extend(_step_pins(facts, df, step))
-            for step in stage.steps:
-                pins.extend(_step_pins(facts, df, step))
+            pins = facts.uv_pins(df, stage)
+            steps = stage.all_steps()
+            first = len(steps) - len(stage.steps)  # this stage's own steps; parents' are theirs
+            for index in range(first, len(steps)):
+                step = steps[index]
                 if step.instruction.keyword != "RUN":
                     continue
-                found, _ = facts.run_commands(df, step)
-                uv = facts._uv_version(pins[-1] if pins else None)
+                # The uv on PATH when this RUN starts, or one it installs itself.
+                before = [pin for i, pin in pins if i <= index]
+                uv = facts._uv_version(before[-1] if before else None)
                 env = _settings_from_vars(step.shell_env())
-                for cmd in found:
+                for cmd in facts.run_commands(df, step)[0]:
                     if isinstance(cmd, UvCommand):
                         uses.append(CommandUse(cmd, env, uv, "RUN", step, df, stage))
     for image in facts.images:
@@ -1029,12 +1031,3 @@ def uv_commands(facts: Facts) -> list[CommandUse]:
             )
     facts._uv_commands = uses
     return uses
-
-
-def _step_pins(facts: Facts, df: Dockerfile, step: Step) -> list[UvPin]:
-    kw = step.instruction.keyword
-    if kw == "RUN":
-        return facts.run_commands(df, step)[1]
-    if kw in ("COPY", "ADD"):
-        return facts._copy_pins(df, step)
-    return []
