@@ -122,6 +122,15 @@ class Step:
         merged.update(self.env)
         return merged
 
+    def words(self, escape: str = "\\") -> list[tuple[str, bool]]:
+        """The instruction's arguments (after its --flags) as BuildKit splits them for COPY,
+        ADD, WORKDIR…: JSON array form, or words with ARG/ENV values substituted."""
+        exec_form = self.instruction.exec_form()
+        if exec_form is not None:
+            return [(w, True) for w in exec_form]
+        env = self.shell_env()
+        return split_words(self.instruction.args, escape, _lookup(env))
+
 
 @dataclass
 class Stage:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from uvray.facts import CommandUse, Facts, truthy, uv_commands
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
-from uvray.readers.dockerfile import Dockerfile, Stage, Step, split_words
+from uvray.readers.dockerfile import Dockerfile, Stage, Step
 from uvray.rules import RuleMeta
 
 DOC = """\
@@ -201,20 +201,11 @@ def _runs_uv_lock(df, step: Step) -> bool:
     return "uv lock" in text
 
 
-def _words(df: Dockerfile, step: Step) -> list[tuple[str, bool]]:
-    ins = step.instruction
-    exec_form = ins.exec_form()
-    if exec_form is not None:
-        return [(w, True) for w in exec_form]
-    env = step.shell_env()
-    return split_words(ins.args, df.escape, lambda n: env[n].value if n in env else None)
-
-
 def _copied_locks(repo, df, step: Step, context, lock_in_context) -> set[str]:
     ins = step.instruction
     if ins.heredocs and ins.args.lstrip().startswith("<<"):
         return set()
-    words = _words(df, step)
+    words = step.words(df.escape)
     if len(words) < 2:
         return set()
     *sources, (dest, dest_known) = words
