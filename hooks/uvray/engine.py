@@ -108,18 +108,18 @@ def _apply_suppressions(findings, repo, scope: Scope, config: Config, rules: dic
     from uvray import suppressions
 
     known = set(rules)
-    spans_by_path = {
-        df.path: [(i.line, i.end_line) for i in df.instructions] for df in repo.dockerfiles
-    }
+    dockerfiles = {df.path: df for df in repo.dockerfiles}
     kept: list[Finding] = []
     by_path: dict[str, list] = {}
     extra: list[Finding] = []
     for path, text in repo.texts.items():
         if not scope.covers(path):
             continue
-        spans = spans_by_path.get(path)
-        yaml_like = spans is None
-        sups, malformed = suppressions.parse(path, text, spans, yaml_like, known)
+        if not suppressions.mentions(text):
+            continue  # the usual file: no suppression comment to parse
+        df = dockerfiles.get(path)
+        spans = [(i.line, i.end_line) for i in df.instructions] if df is not None else None
+        sups, malformed = suppressions.parse(path, text, spans, df is None, known)
         by_path[path] = sups
         for bad in malformed:
             extra.append(_meta_finding("RUV002", bad.message, Location(path, bad.line), rules))

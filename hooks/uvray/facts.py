@@ -256,6 +256,7 @@ class Facts:
         # id(step) -> parsed RUN; steps live as long as the Repo, so ids are stable.
         self._run_cache: dict[int, tuple[list[Recognised], list[UvPin]]] = {}
         self._uv_commands: list[CommandUse] | None = None
+        self._pins_cache: dict[int, list[tuple[int, UvPin]]] = {}
 
     # --- Dockerfiles ----------------------------------------------------------------------------
     @property
@@ -310,9 +311,13 @@ class Facts:
     def uv_pins(self, df: Dockerfile, stage: Stage) -> list[tuple[int, UvPin]]:
         """Every place uv enters this stage's image, in build order, with the index of the step
         (in stage.all_steps()) that brings it; -1 for a uv base image."""
+        cached = self._pins_cache.get(id(stage))
+        if cached is not None:
+            return cached
         root = stage.ancestry()[-1]
         base = uv_image_pin(root.base, _ins_location(df, root.from_instruction), root.base_known)
         pins: list[tuple[int, UvPin]] = []
+        self._pins_cache[id(stage)] = pins
         if base is not None:
             base.kind = "base-image"
             pins.append((-1, base))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple, Optional
 
 from uvray.errors import UsageError
 
@@ -29,15 +30,16 @@ class Severity(enum.IntEnum):
             ) from None
 
 
-@dataclass(frozen=True)
-class Location:
-    """A span in a repository file. Lines and columns are 1-based; path is repo-relative, POSIX."""
+class Location(NamedTuple):
+    """A span in a repository file. Lines and columns are 1-based; path is repo-relative, POSIX.
+    A NamedTuple, not a frozen dataclass: readers make one per command and variable, and a
+    tuple is several times cheaper to build."""
 
     path: str
     line: int = 1
     column: int = 1
-    end_line: int | None = None
-    end_column: int | None = None
+    end_line: Optional[int] = None  # noqa: UP045 - NamedTuple fields are evaluated on 3.9
+    end_column: Optional[int] = None  # noqa: UP045
 
     @property
     def last_line(self) -> int:

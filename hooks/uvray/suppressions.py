@@ -45,6 +45,10 @@ class Malformed:
     message: str
 
 
+def mentions(text: str) -> bool:
+    return _MENTION.search(text) is not None
+
+
 def parse(
     path: str,
     text: str,

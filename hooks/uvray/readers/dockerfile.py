@@ -28,6 +28,7 @@ _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$")
 _HEREDOC_MARK = re.compile(r"<<(-?)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([A-Za-z0-9_.\-]+))")
 _SPECIAL = re.compile(r"[\\`'\"$]")
 _PLAIN_RUN = re.compile(r"[^\s\\`'\"$]+")
+_NON_BLANK = re.compile(r"\S+")
 _FIRST_WORD = re.compile(r"(\S+)")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_EQUALS = re.compile(r"^[^\s=]+=")
@@ -516,6 +517,8 @@ def _key_values(ins: Instruction, escape: str, lookup) -> list[tuple[str, str | 
 
 def _raw_words(text: str, escape: str) -> list[tuple[str, int]]:
     """Split on unquoted whitespace without dequoting (so `K="a b"` stays one word), with offsets."""
+    if escape not in text and "'" not in text and '"' not in text:
+        return [(m.group(), m.start()) for m in _NON_BLANK.finditer(text)]
     words: list[tuple[str, int]] = []
     buf: list[str] = []
     start = 0
@@ -555,6 +558,9 @@ def _location(path: str, ins: Instruction) -> Location:
 
 
 def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
+    """Walk the instructions once, keeping BuildKit's state: the ENV, ARG scope, WORKDIR, USER
+    and SHELL in force at each step. ENV and ARG maps are replaced, never changed in place, so
+    steps share them until the next ENV/ARG (no copy per instruction)."""
     escape = df.escape
     global_args: dict[str, Var] = {}
     stage: Stage | None = None
@@ -564,47 +570,45 @@ def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
     user: str | None = None
     shell = ["/bin/sh", "-c"]
 
-    def lookup_for_args(scope: dict[str, Var]):
-        return _lookup(scope)
-
     for ins in df.instructions:
-        if ins.keyword == "FROM":
+        keyword = ins.keyword
+        if keyword == "FROM":
+            if stage is not None:
+                stage.env, stage.workdir, stage.user = env, workdir, user
             words = split_words(ins.args, escape, _lookup(global_args))
             base, base_known = words[0] if words else ("", False)
             name = None
             if len(words) >= 3 and words[1][0].lower() == "as":
                 name = words[2][0]
             parent = df.stage(base) if base_known and base else None
-            index = len(df.stages)
-            stage = Stage(index, name, base, base_known, ins, parent)
+            stage = Stage(len(df.stages), name, base, base_known, ins, parent)
             df.stages.append(stage)
             if parent is not None:
-                env = dict(parent.env)
-                workdir, user = parent.workdir, parent.user
+                env, workdir, user = parent.env, parent.workdir, parent.user
             else:
                 env, workdir, user = {}, "/", None
-            # A stage with no instruction of its own still is its parent's image.
-            stage.env, stage.workdir, stage.user = dict(env), workdir, user
             args = {}
             shell = ["/bin/sh", "-c"]
             continue
         if stage is None:
-            if ins.keyword == "ARG":
+            if keyword == "ARG":
+                global_args = dict(global_args)
                 for key, value, known, _ in _key_values(ins, escape, _lookup(global_args)):
                     var = _arg_var(df.path, ins, key, value, known, build_args, "(global)")
                     global_args[key] = var
             continue
-        scope = dict(args)
-        scope.update(env)
-        step = Step(ins, dict(env), dict(args), workdir, user, list(shell))
-        stage.steps.append(step)
-        if ins.keyword == "ENV":
+        stage.steps.append(Step(ins, env, args, workdir, user, shell))
+        if keyword == "ENV":
             # Every substitution in one ENV sees the values from before it (Docker's rule).
-            for key, value, known, offset in _key_values(ins, escape, lookup_for_args(scope)):
+            lookup = _lookup({**args, **env})
+            env = dict(env)
+            for key, value, known, offset in _key_values(ins, escape, lookup):
                 where = Location(df.path, ins.line_at(offset))
                 env[key] = Var(key, value if known else None, where, "ENV", stage.label, value)
-        elif ins.keyword == "ARG":
-            for key, value, known, _ in _key_values(ins, escape, lookup_for_args(scope)):
+        elif keyword == "ARG":
+            lookup = _lookup({**args, **env})
+            args = dict(args)
+            for key, value, known, _ in _key_values(ins, escape, lookup):
                 if value is None and key in global_args and key not in build_args:
                     var = Var(
                         key, global_args[key].value, _location(df.path, ins), "ARG", stage.label
@@ -612,19 +616,16 @@ def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
                 else:
                     var = _arg_var(df.path, ins, key, value, known, build_args, stage.label)
                 args[key] = var
-        elif ins.keyword == "WORKDIR":
-            words = split_words(ins.args, escape, lookup_for_args(scope))
-            if words:
-                target = words[0][0] if words[0][1] else "?"
-                workdir = _join_path(workdir, target)
-        elif ins.keyword == "USER":
-            words = split_words(ins.args, escape, lookup_for_args(scope))
-            user = words[0][0] if words and words[0][1] else (None if not words else "?")
-        elif ins.keyword == "SHELL":
+        elif keyword in ("WORKDIR", "USER"):
+            words = split_words(ins.args, escape, _lookup({**args, **env}))
+            if keyword == "WORKDIR" and words:
+                workdir = _join_path(workdir, words[0][0] if words[0][1] else "?")
+            elif keyword == "USER":
+                user = words[0][0] if words and words[0][1] else (None if not words else "?")
+        elif keyword == "SHELL":
             shell = ins.exec_form() or shell
-        stage.env = dict(env)
-        stage.workdir = workdir
-        stage.user = user
+    if stage is not None:
+        stage.env, stage.workdir, stage.user = env, workdir, user
     df.global_args = global_args
 
 
