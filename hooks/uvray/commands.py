@@ -6,6 +6,7 @@ One recogniser for every place a command can appear (Dockerfile RUN/CMD/ENTRYPOI
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Union
@@ -41,6 +42,7 @@ _NESTED_SUBCOMMANDS = {"pip", "tool", "python", "self", "cache", "auth"}
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
 _PYTHON = re.compile(r"^python(\d(\.\d+)?)?$")
 _PIP = re.compile(r"^pip\d(\.\d+)?$")
+_NEWLINE = re.compile("\n")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NAME_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _EXACT = re.compile(r"^v?(\d+\.\d+\.\d+(?:(?:a|b|rc|\.post|\.dev)\d+)?)$")
@@ -157,9 +159,10 @@ class Site:
 
 def site_for_lines(path: str, text: str, first_line: int, lookup: Lookup | None = None) -> Site:
     """Shell text whose line i (0-based) is file line first_line + i."""
+    newlines = [m.start() for m in _NEWLINE.finditer(text)]
 
     def line_of(offset: int) -> int:
-        return first_line + text.count("\n", 0, offset)
+        return first_line + bisect.bisect_left(newlines, offset)
 
     return Site(path, text, line_of, lookup)
 
