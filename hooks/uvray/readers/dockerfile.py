@@ -535,34 +535,23 @@ def _raw_words(text: str, escape: str) -> list[tuple[str, int]]:
     """Split on unquoted whitespace without dequoting (so `K="a b"` stays one word), with offsets."""
     if escape not in text and "'" not in text and '"' not in text:
         return [(m.group(), m.start()) for m in _NON_BLANK.finditer(text)]
-    words: list[tuple[str, int]] = []
-    buf: list[str] = []
-    start = 0
-    quote = None
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if quote is None and c in " \t\r\n":
-            if buf:
-                words.append(("".join(buf), start))
-                buf = []
-            i += 1
-            continue
-        if not buf:
-            start = i
-        if c == escape and i + 1 < len(text):
-            buf.append(text[i : i + 2])
-            i += 2
-            continue
-        if quote is None and c in "'\"":
-            quote = c
-        elif quote == c:
-            quote = None
-        buf.append(c)
-        i += 1
-    if buf:
-        words.append(("".join(buf), start))
-    return words
+    return [(m.group(), m.start()) for m in _raw_word_pattern(escape).finditer(text)]
+
+
+_RAW_WORD_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _raw_word_pattern(escape: str) -> re.Pattern[str]:
+    """A word: escaped characters, "double" or 'single' quoted runs (an unclosed quote runs to
+    the end), and anything else but blanks."""
+    pattern = _RAW_WORD_PATTERNS.get(escape)
+    if pattern is None:
+        e = re.escape(escape)
+        pattern = re.compile(
+            rf"""(?:{e}[\s\S]|"(?:{e}[\s\S]|[^"{e}])*"?|'[^']*'?|[^\s"'{e}]|{e}$)+"""
+        )
+        _RAW_WORD_PATTERNS[escape] = pattern
+    return pattern
 
 
 # ---------------------------------------------------------------------------------------------
