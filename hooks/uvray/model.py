@@ -41,12 +41,22 @@ class Repo:
     build_args: dict[str, str] = field(default_factory=dict)
     # Every shell script in the repository (read lazily: most are never needed).
     script_paths: list[str] = field(default_factory=list)
+    _stats: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False)
 
     def exists(self, relpath: str) -> bool:
-        return os.path.exists(os.path.join(self.root, relpath))
+        return self._stat(relpath)[0]
 
     def isdir(self, relpath: str) -> bool:
-        return os.path.isdir(os.path.join(self.root, relpath))
+        return self._stat(relpath)[1]
+
+    def _stat(self, relpath: str) -> tuple[bool, bool]:
+        """(exists, is a directory), asked of the filesystem once per path and run."""
+        known = self._stats.get(relpath)
+        if known is None:
+            full = os.path.join(self.root, relpath)
+            known = (os.path.exists(full), os.path.isdir(full))
+            self._stats[relpath] = known
+        return known
 
     def project_for(self, directory: str) -> Pyproject | None:
         """The pyproject.toml governing a directory: the nearest one at or above it."""
