@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -157,7 +159,7 @@ class WorkerContext:
     """Where Ray workers run and what they get: an image (or a CI job running Ray locally)."""
 
     label: str
-    env: dict[str, Setting]
+    env: Mapping[str, Setting]
     driver: Driver | None
     project: Pyproject | None
     project_dir: str
@@ -348,10 +350,9 @@ class Facts:
 
     def _run_commands(self, df: Dockerfile, step: Step) -> tuple[list[Recognised], list[UvPin]]:
         ins = step.instruction
-        whole = ins.args + "".join(h.body for h in ins.heredocs)
-        if not any(k in whole for k in ("uv", "ray", ".sh", "$")):
-            return [], []  # `apt-get install …`: nothing uvray recognises can be in it
         env = step.shell_env()
+        if not _may_hold_commands(ins.args + "".join(h.body for h in ins.heredocs), env):
+            return [], []  # `apt-get install …`: nothing uvray recognises can be in it
 
         def lookup(name: str) -> str | None:
             var = env.get(name)
@@ -542,9 +543,8 @@ class Facts:
             ]
             label = f"image {image.dockerfile.path}"
             for driver in drivers or [None]:
-                worker_env = dict(env)
-                if driver is not None:
-                    worker_env.update(driver.env_vars)
+                # What the workers see: the image's ENV under the submission's env_vars.
+                worker_env = ChainMap(driver.env_vars, env) if driver is not None else env
                 out.append(
                     WorkerContext(
                         label=label,
@@ -710,6 +710,21 @@ def _pin_source(pin: UvPin) -> str:
         "required-version": "[tool.uv] required-version",
     }
     return f"{kinds.get(pin.kind, pin.kind)} {pin.spec}".strip()
+
+
+_KEYWORDS = ("uv", "ray", ".sh")
+
+
+def _may_hold_commands(text: str, env) -> bool:
+    """Can this RUN hold a uv/ray command or a script call? Only if its text says uv/ray/.sh,
+    or a variable it expands (known values only: unknown ones stay `$X`) brings one in."""
+    if any(k in text for k in _KEYWORDS):
+        return True
+    if "$" not in text:
+        return False
+    return any(
+        var.value is not None and any(k in var.value for k in _KEYWORDS) for var in env.values()
+    )
 
 
 def image_command(stage: Stage):
@@ -882,7 +897,7 @@ def _submit_runtime_env(submit: RaySubmit, facts: Facts):
 
 
 def integration(
-    env: dict[str, Setting], driver: Driver | None, any_driver_seen: bool, ray: Version
+    env: Mapping[str, Setting], driver: Driver | None, any_driver_seen: bool, ray: Version
 ) -> Integration:
     """domain.md §4 RIA: (a) the hook variable, (b) Ray >= 2.47 with a `uv run` driver."""
     hook = env.get("RAY_RUNTIME_ENV_HOOK")
@@ -945,7 +960,7 @@ class CommandUse:
     """A uv command with the environment it runs in and the uv that runs it."""
 
     cmd: UvCommand
-    env: dict[str, Setting]
+    env: Mapping[str, Setting]
     uv: Version
     where: str
     # For Dockerfile RUNs: the step (its workdir, mounts); None elsewhere.
@@ -970,11 +985,29 @@ def _var_origin(var) -> str:
     return f"{var.kind} on line {var.location.line}"
 
 
-def _settings_from_vars(variables) -> dict[str, Setting]:
-    return {
-        name: Setting(name, var.value, var.location, _var_origin(var), var.raw)
-        for name, var in variables.items()
-    }
+class _VarSettings(Mapping):
+    """Dockerfile ARG/ENV values seen as Settings, made on access: a RUN's env has dozens of
+    variables and the rules ask for two or three."""
+
+    def __init__(self, variables) -> None:
+        self._vars = variables
+
+    def __getitem__(self, name: str) -> Setting:
+        var = self._vars[name]
+        return Setting(name, var.value, var.location, _var_origin(var), var.raw)
+
+    def __iter__(self):
+        return iter(self._vars)
+
+    def __len__(self) -> int:
+        return len(self._vars)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._vars
+
+
+def _settings_from_vars(variables) -> Mapping[str, Setting]:
+    return _VarSettings(variables)
 
 
 def uv_commands(facts: Facts) -> list[CommandUse]:

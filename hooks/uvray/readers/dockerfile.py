@@ -29,6 +29,8 @@ _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$")
 _HEREDOC_MARK = re.compile(r"<<(-?)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([A-Za-z0-9_.\-]+))")
 _SPECIAL = re.compile(r"[\\`'\"$]")
 _PLAIN_RUN = re.compile(r"[^\s\\`'\"$]+")
+# Continued lines past which dockerfile-parse's quadratic concatenation starts to show.
+_LONG_CONTINUATION = 200
 _NON_BLANK = re.compile(r"\S+")
 _FIRST_WORD = re.compile(r"(\S+)")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -266,8 +268,9 @@ def _instruction_starts(text: str, escape: str) -> list[int]:
     # dockerfile-parse grows each instruction by string concatenation, which is quadratic in a
     # long continued RUN (8 s for 100,000 lines). Only start lines are wanted from it, so the
     # continued lines are handed over shortened, with their line count and escapes intact.
-    shortened = _shorten_continuations(text.splitlines(), escape)
-    parser = DockerfileParser(fileobj=io.StringIO(shortened), env_replace=False)
+    if text.count(escape + "\n") > _LONG_CONTINUATION:
+        text = _shorten_continuations(text.splitlines(), escape)
+    parser = DockerfileParser(fileobj=io.StringIO(text), env_replace=False)
     starts = [entry["startline"] for entry in parser.structure if entry["instruction"] != "COMMENT"]
     return sorted(set(starts))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 # A variable lookup: name -> value, or None when the value is not known statically.
 Lookup = Callable[[str], Optional[str]]
@@ -30,6 +30,19 @@ _KEYWORDS_BEFORE_COMMAND = {
     "time",
 }
 _KEYWORDS_ALONE = {"fi", "done", "esac"}
+# One token at the lexer's position: the common cases in one regex call; anything else (quotes,
+# expansions, escapes, redirections) falls back to _Lexer._word.
+_TOKEN = re.compile(
+    r"""
+      (?P<blank>(?:[ \t\r]|\\\n)+)
+    | (?P<nl>\n)
+    | (?P<comment>\#[^\n]*)
+    | (?P<both>&>)
+    | (?P<op>&&|\|\||;;|[&|;()])
+    | (?P<plain>[^\s;&|()\\'"$`<>\#][^\s;&|()\\'"$`<>]*(?=[\s;&|()]|\Z))
+    """,
+    re.VERBOSE,
+)
 _BLANKS = re.compile(r"[ \t\r]+")
 _PLAIN = re.compile(r"[^\s;&|()\\'\"$`<>]+")
 _PLAIN_QUOTED = re.compile(r'[^"\\$`]+')
@@ -39,8 +52,7 @@ _REDIRECT = re.compile(r"^(\d*|&)(>\||>>|>&|<&|<>|>|<)(.*)$")
 _HEREDOC = re.compile(r"^(\d*)<<(-?)(.*)$")
 
 
-@dataclass
-class Word:
+class Word(NamedTuple):
     text: str
     # False when the word contains a variable or command substitution whose value is unknown.
     known: bool
@@ -71,34 +83,23 @@ class _Lexer:
         """Words and operator strings ('\\n' included); comments and here-document bodies dropped."""
         out: list[Word | str] = []
         text, n = self.text, self.n
+        match = _TOKEN.match
         while self.i < n:
-            c = text[self.i]
-            if c == "\\" and self.i + 1 < n and text[self.i + 1] == "\n":
-                self.i += 2
-                continue
-            if c in " \t\r":
-                self.i = _BLANKS.match(text, self.i).end()
-                continue
-            if c == "\n":
-                out.append("\n")
-                self.i += 1
-                if self.pending_heredocs:
-                    self._skip_heredoc_bodies()
-                continue
-            if c == "#":
-                end = text.find("\n", self.i)
-                self.i = n if end < 0 else end
-                continue
-            if text.startswith("&>", self.i):
-                self.i += 2  # bash's &>file: a redirection of both streams
-                self._skip_blanks_then_word()
-                continue
-            if c in "&|;()":
-                op = text[self.i : self.i + 2]
-                if op not in ("&&", "||", ";;"):
-                    op = c
-                out.append(op)
-                self.i += len(op)
+            m = match(text, self.i)
+            if m is not None:
+                kind = m.lastgroup
+                self.i = m.end()
+                if kind == "plain":
+                    out.append(Word(m.group(), True, m.start(), self.i))
+                elif kind == "op":
+                    out.append(m.group())
+                elif kind == "nl":
+                    out.append("\n")
+                    if self.pending_heredocs:
+                        self._skip_heredoc_bodies()
+                elif kind == "both":
+                    self._skip_blanks_then_word()  # bash's &>file: a redirection of both streams
+                # blanks, line continuations and comments leave nothing behind
                 continue
             word = self._word()
             heredoc = _HEREDOC.match(word.text)
