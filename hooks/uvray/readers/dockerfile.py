@@ -309,6 +309,14 @@ def _read_instruction(
     rest = first[len(keyword_raw) :]
     if rest[:1] in (" ", "\t"):
         rest = rest[1:]
+    if not rest.rstrip().endswith(escape):
+        # One line, the usual case.
+        ins = Instruction(keyword, start + 1, start + 1, rest, [(0, start + 1)])
+        _parse_flags(ins)
+        if keyword in _HEREDOC_INSTRUCTIONS and "<<" in rest:
+            consumed, error = _attach_heredocs(ins, lines, start + 1, path)
+            return ins, consumed, error
+        return ins, start + 1, None
     parts: list[str] = []
     line_map: list[tuple[int, int]] = []
     offset = 0
@@ -348,7 +356,10 @@ def _read_instruction(
 
 def _parse_flags(ins: Instruction) -> None:
     text = ins.text
-    i = 0
+    i = len(text) - len(text.lstrip(" \t"))
+    if not text.startswith("--", i):
+        ins.args_offset = i  # most instructions: no flags
+        return
     while True:
         while i < len(text) and text[i] in " \t":
             i += 1
