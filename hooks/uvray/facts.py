@@ -259,6 +259,7 @@ class Facts:
         self._run_cache: dict[int, tuple[list[Recognised], list[UvPin]]] = {}
         self._uv_commands: list[CommandUse] | None = None
         self._pins_cache: dict[int, list[tuple[int, UvPin]]] = {}
+        self._contexts_dirs: dict[str, str] = {}
 
     # --- Dockerfiles ----------------------------------------------------------------------------
     @property
@@ -333,11 +334,13 @@ class Facts:
 
     def context_dir(self, df: Dockerfile) -> str:
         """The build context: the nearest directory at or above the Dockerfile with a pyproject.toml."""
-        directory = dir_of(df.path)
-        project = self.repo.project_for(directory)
-        if project is not None:
-            return project.dir
-        return directory
+        known = self._contexts_dirs.get(df.path)
+        if known is None:
+            directory = dir_of(df.path)
+            project = self.repo.project_for(directory)
+            known = project.dir if project is not None else directory
+            self._contexts_dirs[df.path] = known
+        return known
 
     def run_commands(self, df: Dockerfile, step: Step) -> tuple[list[Recognised], list[UvPin]]:
         """uv/ray commands and uv pins of one RUN, with ARG/ENV values substituted."""
