@@ -260,6 +260,14 @@ class Facts:
         self._uv_commands: list[CommandUse] | None = None
         self._pins_cache: dict[int, list[tuple[int, UvPin]]] = {}
         self._contexts_dirs: dict[str, str] = {}
+        self._memo: dict[tuple, object] = {}
+
+    def memo(self, key: tuple, compute):
+        """A rule's own per-run cache (keys may hold id()s of model objects: they live as long
+        as this Facts)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # --- Dockerfiles ----------------------------------------------------------------------------
     @property

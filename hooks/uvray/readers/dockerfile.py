@@ -508,6 +508,8 @@ def _expand_at(text: str, i: int, lookup) -> tuple[str, bool, int]:
 
 def expand(text: str, variables: dict[str, Var]) -> tuple[str, bool]:
     """Expand $VAR references in one already-dequoted string (used for image names)."""
+    if "$" not in text:
+        return text, True
     words = split_words(text.replace(" ", "\\ "), "\\", _lookup(variables))
     if not words:
         return "", True

@@ -118,7 +118,11 @@ def _check_dockerfile(repo, facts, use: CommandUse, mode, cache) -> Finding | No
     context = facts.context_dir(df)
     lock_in_context, ignored_by = _context_lock(repo, df, context)
     usable = lock_in_context and ignored_by is None
-    present = _locks_before(repo, df, stage, step, context, usable)
+    present = set(
+        facts.memo(
+            ("RUV302", id(step)), lambda: _locks_before(repo, df, stage, step, context, usable)
+        )
+    )
     if _locked_earlier_in_same_run(facts, df, step, use):
         present.add(step.workdir)
     project_dir = _project_dir(use, step)
@@ -173,16 +177,15 @@ def _locks_before(
 ) -> set[str]:
     """Directories in the image that hold uv.lock when `target` runs ("?" = maybe, unknowable)."""
     present: set[str] = set()
-    for st in reversed(stage.ancestry()):
-        for step in st.steps:
-            ins = step.instruction
-            if step is target:
-                present |= _mounted_locks(repo, df, step, context, lock_in_context)
-                return present
-            if ins.keyword in ("COPY", "ADD"):
-                present |= _copied_locks(repo, df, step, context, lock_in_context)
-            elif ins.keyword == "RUN" and _runs_uv_lock(df, step):
-                present.add(step.workdir)
+    for step in stage.all_steps():
+        if step is target:
+            present |= _mounted_locks(repo, df, step, context, lock_in_context)
+            return present
+        keyword = step.instruction.keyword
+        if keyword in ("COPY", "ADD"):
+            present |= _copied_locks(repo, df, step, context, lock_in_context)
+        elif keyword == "RUN" and _runs_uv_lock(df, step):
+            present.add(step.workdir)
     return present
 
 
