@@ -4,6 +4,8 @@ quotes, comments, continuations, here-documents, redirections or control-flow ke
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from uvray.commands import UvCommand, recognise_site, site_for_lines
 from uvray.readers.shell import SimpleCommand, expand_braced, split_commands
@@ -393,3 +395,15 @@ def test_lines_through_site_for_lines(text: str, expected) -> None:
 )
 def test_end_line_uses_raw_offsets(text: str, lookup, expected) -> None:
     assert uv_lines(text, lookup=table(lookup)) == expected
+
+
+@given(st.text(alphabet="ab uv-=.&|;\n\t/", max_size=80))
+def test_fast_path_agrees_with_the_lexer(text: str) -> None:
+    """Plain scripts are tokenised with one regex; the result must be what the lexer gives."""
+    from uvray.readers.shell import _Lexer, commands_from_tokens
+
+    def shape(commands):
+        return [(c.words, c.assignments, c.offset, c.end_offset) for c in commands]
+
+    by_lexer = commands_from_tokens(_Lexer(text, None).tokens(), text)
+    assert shape(split_commands(text)) == shape(by_lexer)

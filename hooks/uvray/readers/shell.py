@@ -43,6 +43,8 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+_NEEDS_LEXER = re.compile(r"[\\'\"$`<>#()]")
+_SIMPLE_TOKEN = re.compile(r"(?P<op>&&|\|\||;;|[;&|\n])|(?P<word>[^\s;&|]+)")
 _BLANKS = re.compile(r"[ \t\r]+")
 _PLAIN = re.compile(r"[^\s;&|()\\'\"$`<>]+")
 _PLAIN_QUOTED = re.compile(r'[^"\\$`]+')
@@ -277,7 +279,21 @@ def expand_braced(inner: str, lookup: Lookup | None, raw: str) -> tuple[str, boo
 
 def split_commands(text: str, lookup: Lookup | None = None) -> list[SimpleCommand]:
     """Split a shell script into simple commands, in order."""
-    tokens = _Lexer(text, lookup).tokens()
+    return commands_from_tokens(tokenize(text, lookup), text)
+
+
+def tokenize(text: str, lookup: Lookup | None = None) -> list[Word | str]:
+    if _NEEDS_LEXER.search(text):
+        return _Lexer(text, lookup).tokens()
+    # No quotes, escapes, expansions, redirections, comments or subshells: every token is a
+    # plain word or an operator, and one regex pass finds them all.
+    return [
+        m.group() if m.lastgroup == "op" else Word(m.group(), True, m.start(), m.end())
+        for m in _SIMPLE_TOKEN.finditer(text)
+    ]
+
+
+def commands_from_tokens(tokens: list[Word | str], text: str) -> list[SimpleCommand]:
     commands: list[SimpleCommand] = []
     current: list[Word] = []
     # In `case x in a) …;; b) …;; esac` the patterns before each `)` are not commands.
