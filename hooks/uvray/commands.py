@@ -38,6 +38,7 @@ _UV_GLOBAL_FLAGS_WITH_VALUE = {
     "color",
     "python",
 }
+_RELEVANT_PROGRAMS = {"uv", "uvx", "ray", "source", ".", "pipx", "curl", "wget"}
 _NESTED_SUBCOMMANDS = {"pip", "tool", "python", "self", "cache", "auth"}
 _SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
 _PYTHON = re.compile(r"^python(\d(\.\d+)?)?$")
@@ -210,6 +211,8 @@ def recognise_site(
             for name in cmd.words[1:]:
                 exported.pop(name, None)
             continue
+        if not _may_matter(cmd.words):
+            continue  # apt-get, rm, echo…: nothing uvray recognises, not even wrapped
         line = site.line_of(cmd.offset)
         end = site.line_of(max(cmd.offset, cmd.end_offset - 1))
         loc = Location(site.path, line, 1, end if end != line else None)
@@ -230,6 +233,19 @@ def recognise_site(
                 found.extend(more)
                 pins.extend(more_pins)
     return found, pins
+
+
+def _may_matter(words: list[str]) -> bool:
+    """Could this command be, run, install or fetch uv or ray (directly or through a wrapper,
+    a shell or a script)? A cheap test that lets most commands of a RUN go by."""
+    if not words:
+        return False
+    prog = _basename(words[0])
+    if prog in _RELEVANT_PROGRAMS or prog in _WRAPPERS or prog in _SHELLS or prog == "env":
+        return True
+    if prog.startswith(("python", "pip", "uv")) or prog.endswith(".sh"):
+        return True
+    return any("astral" in w or "uv" in w for w in words)
 
 
 def recognise_words(
