@@ -118,11 +118,7 @@ def _check_dockerfile(repo, facts, use: CommandUse, mode, cache) -> Finding | No
     context = facts.context_dir(df)
     lock_in_context, ignored_by = _context_lock(repo, df, context)
     usable = lock_in_context and ignored_by is None
-    present = set(
-        facts.memo(
-            ("RUV302", id(step)), lambda: _locks_before(repo, df, stage, step, context, usable)
-        )
-    )
+    present = _locks_before(facts, repo, df, stage, step, context, usable)
     if _locked_earlier_in_same_run(facts, df, step, use):
         present.add(step.workdir)
     project_dir = _project_dir(use, step)
@@ -173,7 +169,7 @@ def _join(base: str, path: str) -> str:
 
 
 def _locks_before(
-    repo, df, stage: Stage, target: Step, context: str, lock_in_context: bool
+    facts, repo, df, stage: Stage, target: Step, context: str, lock_in_context: bool
 ) -> set[str]:
     """Directories in the image that hold uv.lock when `target` runs ("?" = maybe, unknowable)."""
     present: set[str] = set()
@@ -183,7 +179,11 @@ def _locks_before(
             return present
         keyword = step.instruction.keyword
         if keyword in ("COPY", "ADD"):
-            present |= _copied_locks(repo, df, step, context, lock_in_context)
+            # Each COPY is judged once per run, however many syncs come after it.
+            present |= facts.memo(
+                ("RUV302-copy", id(step), lock_in_context),
+                lambda step=step: _copied_locks(repo, df, step, context, lock_in_context),
+            )
         elif keyword == "RUN" and _runs_uv_lock(df, step):
             present.add(step.workdir)
     return present
