@@ -409,11 +409,9 @@ class Facts:
         self, lock: UvLock | None, df: Dockerfile | None, stage: Stage | None
     ) -> Version:
         if lock is not None:
-            versions = lock.versions_of("ray")
-            if versions:
-                pkg = lock.package("ray")
-                line = pkg.line if pkg is not None else None
-                return Version(versions[0], "uv.lock", Location(lock.path, line or 1))
+            locked = self.memo(("ray-in-lock", id(lock)), lambda: _locked_ray(lock))
+            if locked is not None:
+                return locked
         if df is not None and stage is not None:
             root = stage.ancestry()[-1]
             m = _RAY_IMAGE.search(root.base) if root.base_known else None
@@ -709,6 +707,15 @@ class Facts:
 
 def _under(path: str, directory: str) -> bool:
     return directory == "" or path == directory or path.startswith(directory + "/")
+
+
+def _locked_ray(lock: UvLock) -> Version | None:
+    versions = lock.versions_of("ray")
+    if not versions:
+        return None
+    pkg = lock.package("ray")
+    line = pkg.line if pkg is not None else None
+    return Version(versions[0], "uv.lock", Location(lock.path, line or 1))
 
 
 def _pin_source(pin: UvPin) -> str:

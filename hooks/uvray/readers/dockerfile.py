@@ -14,6 +14,8 @@ import bisect
 import io
 import json
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from uvray.findings import InputError, Location
@@ -75,6 +77,8 @@ class Instruction:
 
     def line_at(self, offset: int) -> int:
         """The file line of an offset into text (line_map is sorted by offset)."""
+        if len(self.line_map) == 1:
+            return self.line
         index = bisect.bisect_right(self.line_map, (offset, float("inf"))) - 1
         return self.line_map[index][1] if index >= 0 else self.line
 
@@ -117,11 +121,9 @@ class Step:
     user: str | None
     shell: list[str]
 
-    def shell_env(self) -> dict[str, Var]:
-        """What a RUN's processes see: ARGs in scope, overridden by ENV."""
-        merged = dict(self.args)
-        merged.update(self.env)
-        return merged
+    def shell_env(self) -> Mapping[str, Var]:
+        """What a RUN's processes see: ARGs in scope, overridden by ENV (a view, not a copy)."""
+        return ChainMap(self.env, self.args) if self.args else self.env
 
     def words(self, escape: str = "\\") -> list[tuple[str, bool]]:
         """The instruction's arguments (after its --flags) as BuildKit splits them for COPY,
@@ -145,6 +147,7 @@ class Stage:
     env: dict[str, Var] = field(default_factory=dict)
     workdir: str = "/"
     user: str | None = None
+    _all_steps: list[Step] | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -160,11 +163,14 @@ class Stage:
         return chain
 
     def all_steps(self) -> list[Step]:
-        """Steps of the ancestry and this stage, in build order (what the image's layers did)."""
-        steps: list[Step] = []
-        for stage in reversed(self.ancestry()):
-            steps.extend(stage.steps)
-        return steps
+        """Steps of the ancestry and this stage, in build order (what the image's layers did).
+        Built once: the reader is done with the stage when anyone asks."""
+        if self._all_steps is None:
+            steps: list[Step] = []
+            for stage in reversed(self.ancestry()):
+                steps.extend(stage.steps)
+            self._all_steps = steps
+        return self._all_steps
 
 
 @dataclass
@@ -516,6 +522,16 @@ def expand(text: str, variables: dict[str, Var]) -> tuple[str, bool]:
     return " ".join(w for w, _ in words), all(k for _, k in words)
 
 
+def _scope_lookup(env: dict[str, Var], args: dict[str, Var]):
+    """What `$NAME` means at a step: ENV first, then ARGs in scope (no merged copy)."""
+
+    def lookup(name: str) -> str | None:
+        var = env.get(name) or args.get(name)
+        return None if var is None else var.value
+
+    return lookup
+
+
 def _lookup(variables: dict[str, Var]):
     def lookup(name: str) -> str | None:
         var = variables.get(name)
@@ -539,6 +555,9 @@ def _key_values(ins: Instruction, escape: str, lookup) -> list[tuple[str, str | 
     for word_raw, offset in _raw_words(args, escape):
         if "=" in word_raw:
             key, _, raw_value = word_raw.partition("=")
+            if not _SPECIAL.search(raw_value):
+                out.append((key, raw_value, True, lead + offset))  # K=plain: nothing to resolve
+                continue
             words = split_words(raw_value, escape, lookup)
             value = "".join(w for w, _ in words) if words else ""
             out.append((key, value, all(k for _, k in words), lead + offset))
@@ -621,13 +640,13 @@ def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
         stage.steps.append(Step(ins, env, args, workdir, user, shell))
         if keyword == "ENV":
             # Every substitution in one ENV sees the values from before it (Docker's rule).
-            lookup = _lookup({**args, **env})
+            lookup = _scope_lookup(env, args)
             env = dict(env)
             for key, value, known, offset in _key_values(ins, escape, lookup):
                 where = Location(df.path, ins.line_at(offset))
                 env[key] = Var(key, value if known else None, where, "ENV", stage.label, value)
         elif keyword == "ARG":
-            lookup = _lookup({**args, **env})
+            lookup = _scope_lookup(env, args)
             args = dict(args)
             for key, value, known, _ in _key_values(ins, escape, lookup):
                 if value is None and key in global_args and key not in build_args:
@@ -638,7 +657,7 @@ def _build_stages(df: Dockerfile, build_args: dict[str, str]) -> None:
                     var = _arg_var(df.path, ins, key, value, known, build_args, stage.label)
                 args[key] = var
         elif keyword in ("WORKDIR", "USER"):
-            words = split_words(ins.args, escape, _lookup({**args, **env}))
+            words = split_words(ins.args, escape, _scope_lookup(env, args))
             if keyword == "WORKDIR" and words:
                 workdir = _join_path(workdir, words[0][0] if words[0][1] else "?")
             elif keyword == "USER":
