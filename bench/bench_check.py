@@ -113,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure what an installed package does
     env["PYTHONPATH"] = str(ROOT / "hooks")
-    uvray = [ns.python, "-m", "uvray", "check", "-q", "--exit-zero"]
+    # What the `uvray` console script (and so the pre-commit hook) runs; `-m uvray` would add runpy.
+    entry = "import sys; from uvray.cli import main; sys.exit(main())"
+    uvray = [ns.python, "-c", entry, "check", "-q", "--exit-zero"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
