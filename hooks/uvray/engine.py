@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import posixpath
 from dataclasses import dataclass
 
 from uvray.config import Config
@@ -168,7 +167,3 @@ def failing(findings: list[Finding], fail_on: str) -> bool:
         return False
     threshold = Severity.parse(fail_on)
     return any(f.severity >= threshold for f in findings)
-
-
-def relpath(root: str, path: str) -> str:
-    return posixpath.relpath(path, root)
