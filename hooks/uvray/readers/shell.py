@@ -279,11 +279,16 @@ def expand_braced(inner: str, lookup: Lookup | None, raw: str) -> tuple[str, boo
 
 def split_commands(text: str, lookup: Lookup | None = None) -> list[SimpleCommand]:
     """Split a shell script into simple commands, in order."""
-    return commands_from_tokens(tokenize(text, lookup), text)
+    plain = not _NEEDS_LEXER.search(text)
+    return commands_from_tokens(tokenize(text, lookup, plain), text, redirections=not plain)
 
 
-def tokenize(text: str, lookup: Lookup | None = None) -> list[Word | str]:
-    if _NEEDS_LEXER.search(text):
+def tokenize(
+    text: str, lookup: Lookup | None = None, plain: bool | None = None
+) -> list[Word | str]:
+    if plain is None:
+        plain = not _NEEDS_LEXER.search(text)
+    if not plain:
         return _Lexer(text, lookup).tokens()
     # No quotes, escapes, expansions, redirections, comments or subshells: every token is a
     # plain word or an operator, and one regex pass finds them all.
@@ -293,7 +298,9 @@ def tokenize(text: str, lookup: Lookup | None = None) -> list[Word | str]:
     ]
 
 
-def commands_from_tokens(tokens: list[Word | str], text: str) -> list[SimpleCommand]:
+def commands_from_tokens(
+    tokens: list[Word | str], text: str, redirections: bool = True
+) -> list[SimpleCommand]:
     commands: list[SimpleCommand] = []
     current: list[Word] = []
     # In `case x in a) …;; b) …;; esac` the patterns before each `)` are not commands.
@@ -302,10 +309,9 @@ def commands_from_tokens(tokens: list[Word | str], text: str) -> list[SimpleComm
     def flush(end: int) -> None:
         nonlocal case_patterns
         if current:
-            texts = [w.text for w in current]
-            if texts[0] == "case" and texts[-1] == "in":
+            if current[0].text == "case" and current[-1].text == "in":
                 case_patterns = True
-            cmd = _to_command(current, end)
+            cmd = _to_command(current, end, redirections)
             if cmd is not None:
                 commands.append(cmd)
             current.clear()
@@ -335,8 +341,9 @@ def commands_from_tokens(tokens: list[Word | str], text: str) -> list[SimpleComm
     return commands
 
 
-def _to_command(words: list[Word], end: int) -> SimpleCommand | None:
-    words = _drop_redirections(words)
+def _to_command(words: list[Word], end: int, redirections: bool = True) -> SimpleCommand | None:
+    if redirections:
+        words = _drop_redirections(words)
     while words and words[0].text in _KEYWORDS_BEFORE_COMMAND:
         words = words[1:]
     if not words or words[0].text in _KEYWORDS_ALONE:
@@ -344,7 +351,7 @@ def _to_command(words: list[Word], end: int) -> SimpleCommand | None:
     if words[0].text in ("for", "case", "select"):
         return None
     assignments: dict[str, str | None] = {}
-    while words and _ASSIGNMENT.match(words[0].text):
+    while words and "=" in words[0].text and _ASSIGNMENT.match(words[0].text):
         name, _, value = words[0].text.partition("=")
         assignments[name] = value if words[0].known else None
         words = words[1:]
