@@ -1,12 +1,14 @@
 """Whole-process timings of `uvray check` (what a pre-commit user waits for).
 
-    python bench/bench_check.py [--runs 15] [--sizes 1,10,100,1000] [--python PATH]
+    python bench/bench_check.py [--rounds 11] [--sizes 1,10,100,1000] [--cpu] [--python PATH]
 
 Times, as separate processes: `python -c pass` (the floor), `uvray check` on an empty repository,
 on the bundled example, and on N generated Dockerfiles (multi-stage, heredocs, long RUN chains,
 a shared pyproject.toml/uv.lock). Prints median and min per case and the per-file cost.
 Targets (issue 2): a no-op run under 60 ms; per-file cost under 1 ms at 1000 files.
-`CPU=1 python bench/bench_check.py` reports CPU time instead of wall time.
+`--cpu` reports CPU time instead of wall time. Cases run round-robin (`--rounds`), so a drift in
+the machine's speed hits them alike; per-file cost is the median over rounds of
+(time of N files − time of 1 file) / (N − 1).
 """
 
 from __future__ import annotations
@@ -87,28 +89,22 @@ def make_repo(base: Path, n: int) -> Path:
     return repo
 
 
-def time_runs(cmd: list[str], cwd: Path, runs: int, env: dict[str, str]) -> list[float]:
-    """Wall-clock seconds of each run, or with CPU=1 in the environment the child's user+system
-    CPU seconds (steadier on a shared VM whose wall clock drifts)."""
-    subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)  # warm caches, .pyc
-    out = []
-    cpu = os.environ.get("CPU") == "1"
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        out.append(used if cpu else wall)
-    return out
+def time_once(cmd: list[str], cwd: Path, env: dict[str, str], cpu: bool) -> float:
+    """One whole process: wall-clock seconds, or its user+system CPU seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) if cpu else wall
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=11, help="interleaved rounds of every case")
     parser.add_argument("--sizes", default="1,10,100,1000")
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--cpu", action="store_true", help="report CPU time, not wall time")
     ns = parser.parse_args(argv)
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure what an installed package does
@@ -116,41 +112,43 @@ def main(argv: list[str] | None = None) -> int:
     # What the `uvray` console script (and so the pre-commit hook) runs; `-m uvray` would add runpy.
     entry = "import sys; from uvray.cli import main; sys.exit(main())"
     uvray = [ns.python, "-c", entry, "check", "-q", "--exit-zero"]
-    rows = []
+    sizes = [int(x) for x in ns.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         empty = base / "empty"
         empty.mkdir()
         (empty / "README.md").write_text("nothing to see\n")
-        rows.append(
-            ("python -c pass", None, time_runs([ns.python, "-c", "pass"], empty, ns.runs, env))
-        )
-        rows.append(("uvray check: empty repository", None, time_runs(uvray, empty, ns.runs, env)))
         example = base / "example"
         shutil.copytree(ROOT / "examples" / "ray-job", example)
-        rows.append(
-            ("uvray check: examples/ray-job", None, time_runs(uvray, example, ns.runs, env))
-        )
-        for n in (int(s) for s in ns.sizes.split(",")):
-            repo = make_repo(base, n)
-            runs = max(3, ns.runs // (1 + n // 100))
-            rows.append((f"uvray check: {n} Dockerfiles", n, time_runs(uvray, repo, runs, env)))
-    floor = statistics.median(rows[0][2])
-    empty_median = statistics.median(rows[1][2])
-    # Per-file cost is the marginal cost over the one-file repository (same imports, same
-    # pyproject/uv.lock), by median and by minimum: this machine's timings are noisy.
-    one = next((times for _name, n, times in rows if n == 1), None)
-    print(f"{'case':<36} {'median':>9} {'min':>9} {'per file (median/min)':>22}")
-    for name, n, times in rows:
-        med, low = statistics.median(times), min(times)
+        cases = [
+            ("python -c pass", None, [ns.python, "-c", "pass"], empty),
+            ("uvray check: empty repository", None, uvray, empty),
+            ("uvray check: examples/ray-job", None, uvray, example),
+        ] + [(f"uvray check: {n} Dockerfiles", n, uvray, make_repo(base, n)) for n in sizes]
+        for _name, _n, cmd, cwd in cases:  # warm the page cache and the .pyc files
+            time_once(cmd, cwd, env, ns.cpu)
+        # Round-robin: every round runs every case once, so a drift in the machine's speed hits
+        # all cases alike, and per-file costs come from differences within one round.
+        times: dict[str, list[float]] = {name: [] for name, *_ in cases}
+        for _ in range(ns.rounds):
+            for name, _n, cmd, cwd in cases:
+                times[name].append(time_once(cmd, cwd, env, ns.cpu))
+    one = times.get("uvray check: 1 Dockerfiles")
+    unit = "CPU" if ns.cpu else "wall"
+    print(
+        f"{'case (' + unit + ' time)':<36} {'median':>9} {'min':>9} {'per extra file, median':>24}"
+    )
+    for name, n, *_ in cases:
+        t = times[name]
         per = ""
         if n and n > 1 and one is not None:
-            per_med = (med - statistics.median(one)) / (n - 1) * 1000
-            per_min = (low - min(one)) / (n - 1) * 1000
-            per = f"{per_med:.2f} / {per_min:.2f} ms"
-        print(f"{name:<36} {med * 1000:7.1f} ms {low * 1000:7.1f} ms {per:>22}")
+            diffs = [(big - small) / (n - 1) * 1000 for big, small in zip(t, one)]
+            per = f"{statistics.median(diffs):.2f} ms"
+        print(f"{name:<36} {statistics.median(t) * 1000:7.1f} ms {min(t) * 1000:7.1f} ms {per:>24}")
+    floor = statistics.median(times["python -c pass"])
+    noop = statistics.median(times["uvray check: empty repository"])
     print(
-        f"\nno-op run: {empty_median * 1000:.1f} ms ({(empty_median - floor) * 1000:.1f} ms over bare interpreter start)"
+        f"\nno-op run: {noop * 1000:.1f} ms ({(noop - floor) * 1000:.1f} ms over bare interpreter start)"
     )
     return 0
 
