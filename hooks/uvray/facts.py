@@ -1043,13 +1043,14 @@ def uv_commands(facts: Facts) -> list[CommandUse]:
                 step = steps[index]
                 if step.instruction.keyword != "RUN":
                     continue
+                commands = [c for c in facts.run_commands(df, step)[0] if isinstance(c, UvCommand)]
+                if not commands:
+                    continue
                 # The uv on PATH when this RUN starts, or one it installs itself.
                 before = [pin for i, pin in pins if i <= index]
                 uv = facts._uv_version(before[-1] if before else None)
                 env = _settings_from_vars(step.shell_env())
-                for cmd in facts.run_commands(df, step)[0]:
-                    if isinstance(cmd, UvCommand):
-                        uses.append(CommandUse(cmd, env, uv, "RUN", step, df, stage))
+                uses.extend(CommandUse(cmd, env, uv, "RUN", step, df, stage) for cmd in commands)
     for image in facts.images:
         uv = facts._uv_version(image.uv_pins[-1] if image.uv_pins else None)
         env = _settings_from_vars(image.stage.env)

@@ -37,7 +37,9 @@ _NON_BLANK = re.compile(r"\S+")
 _FIRST_WORD = re.compile(r"(\S+)")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_EQUALS = re.compile(r"^[^\s=]+=")
-_FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?:=(\S*))?")
+# A flag is a whole word: `--mount=type=cache,target=/x`, `--link`; not `--foo` glued to text.
+_FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?:=(\S*))?(?=[ \t]|$)")
+_LEADING_BLANKS = re.compile(r"[ \t]*")
 
 
 @dataclass
@@ -361,19 +363,16 @@ def _read_instruction(
 
 
 def _parse_flags(ins: Instruction) -> None:
+    """Leading `--name[=value]` flags (RUN --mount, COPY --from, FROM --platform)."""
     text = ins.text
-    i = len(text) - len(text.lstrip(" \t"))
-    if not text.startswith("--", i):
-        ins.args_offset = i  # most instructions: no flags
-        return
-    while True:
-        while i < len(text) and text[i] in " \t":
-            i += 1
-        m = _FLAG.match(text, i)
-        if not m or (m.end() < len(text) and text[m.end()] not in " \t"):
+    m = _LEADING_BLANKS.match(text)
+    i = m.end()
+    while text.startswith("--", i):
+        flag = _FLAG.match(text, i)
+        if flag is None:
             break
-        ins.flags.append((m.group(1), m.group(2)))
-        i = m.end()
+        ins.flags.append((flag.group(1), flag.group(2)))
+        i = _LEADING_BLANKS.match(text, flag.end()).end()
     ins.args_offset = i
 
 
