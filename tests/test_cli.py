@@ -587,3 +587,45 @@ def test_subprocess_pre_commit_style_and_bad_build_arg(example: Path) -> None:
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert bad.stderr.count("\n") == 1
+
+
+def test_staged_dockerfiles_alone_leave_other_dockerfiles_unread() -> None:
+    """A pre-commit run on one Dockerfile reads the repository's context files but not the other
+    Dockerfiles (they cannot change its findings); any other kind of path keeps everything."""
+    from uvray.engine import Scope, files_to_read
+
+    repo_files = [
+        "a/Dockerfile",
+        "b/Dockerfile",
+        "pyproject.toml",
+        "uv.lock",
+        ".github/workflows/ci.yml",
+    ]
+    only_a = Scope({"a/Dockerfile"}, [], False)
+    assert files_to_read(repo_files, only_a) == [
+        "a/Dockerfile",
+        "pyproject.toml",
+        "uv.lock",
+        ".github/workflows/ci.yml",
+    ]
+    with_workflow = Scope({"a/Dockerfile", ".github/workflows/ci.yml"}, [], False)
+    assert files_to_read(repo_files, with_workflow) == repo_files
+    assert files_to_read(repo_files, Scope(set(), [], True)) == repo_files
+    assert files_to_read(repo_files, Scope(set(), ["a"], False)) == repo_files
+
+
+def test_one_dockerfile_in_scope_gets_the_same_findings_as_a_full_run(tmp_path, capsys) -> None:
+    import json
+    import shutil
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "ray-job"
+    repo = tmp_path / "repo"
+    shutil.copytree(example, repo)
+    (repo / "other").mkdir()
+    (repo / "other" / "Dockerfile").write_text((repo / "Dockerfile").read_text())
+    cli.main(["check", str(repo), "--format", "json", "--exit-zero"])
+    full = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["path"] == "Dockerfile"]
+    cli.main(["check", str(repo / "Dockerfile"), "--format", "json", "--exit-zero"])
+    scoped = json.loads(capsys.readouterr().out)["findings"]
+    assert full and scoped == full

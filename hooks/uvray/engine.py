@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from uvray import discover
 from uvray.config import Config
 from uvray.findings import Finding, InputError, Location, Severity, UsageError
 from uvray.report import Report
@@ -44,17 +45,26 @@ def resolve_targets(root: str, targets: list[str]) -> tuple[Scope, list[InputErr
     return Scope(files, dirs, False), errors
 
 
+def files_to_read(files: list[str], scope: Scope) -> list[str]:
+    """What a run reads: the repository's files for context, plus any file passed explicitly
+    (even one discovery would not list: the user asked). When only Dockerfiles are passed (a
+    pre-commit run on staged Dockerfiles), the other Dockerfiles are left unread: a Dockerfile's
+    findings depend on its own content and the repository's context files, never on another
+    Dockerfile, and in a monorepo reading them all would be most of the hook's time."""
+    listed = set(files)
+    files = files + [f for f in sorted(scope.files) if f not in listed]
+    if scope.everything or scope.dirs:
+        return files
+    if not all(discover.kind_of(f) == "dockerfile" for f in scope.files):
+        return files
+    return [f for f in files if f in scope.files or discover.kind_of(f) != "dockerfile"]
+
+
 def run(root: str, files: list[str], scope: Scope, config: Config, rules: dict, modules) -> Report:
     from uvray.facts import Facts
     from uvray.model import build_repo
 
-    files = [f for f in files if not config.excluded(f)]
-    # Files passed explicitly are read even when discovery would not list them (untracked,
-    # unusual names): the user asked.
-    listed = set(files)
-    for f in sorted(scope.files):
-        if f not in listed:
-            files.append(f)
+    files = files_to_read([f for f in files if not config.excluded(f)], scope)
     repo = build_repo(root, files, config.build_args)
     if (
         config.target
