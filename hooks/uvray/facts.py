@@ -122,6 +122,15 @@ class Version:
     def known(self) -> bool:
         return parse_version(self.value) is not None
 
+    def older_than(self, bound: tuple[int, ...]) -> bool | None:
+        """True when every release this can be is older than bound (an exact version, or a
+        floating tag/range wholly below it); False when it is not older; None when unknown."""
+        if self.value is None and self.below is not None:
+            width = max(len(self.below), len(bound))
+            pad = (0,) * width
+            return True if (self.below + pad)[:width] <= (bound + pad)[:width] else None
+        return version_lt(self.value, bound)
+
 
 @dataclass
 class Driver:
@@ -964,13 +973,7 @@ def integration(
 def uv_without_env_lock(version: Version) -> bool | None:
     """True when this uv has no environment lock in `uv run` (< 0.7.14, astral-sh/uv PR #14153);
     also for a floating tag or range whose every release is older (`uv:0.6`)."""
-    if version.value is None and version.below is not None:
-        width = max(len(version.below), len(_UV_ENV_LOCK))
-        pad = (0,) * width
-        if (version.below + pad)[:width] <= (_UV_ENV_LOCK + pad)[:width]:
-            return True
-        return None
-    return version_lt(version.value, _UV_ENV_LOCK)
+    return version.older_than(_UV_ENV_LOCK)
 
 
 @dataclass

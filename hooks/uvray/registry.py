@@ -20,6 +20,11 @@ _MODULES = (
     "ruv107_per_worker_resolution_load",
     "ruv108_compile_bytecode_at_runtime",
     "ruv109_stale_project_under_no_sync",
+    "ruv201_pip_or_uv_field_with_uv_run",
+    "ruv202_multiple_package_manager_fields",
+    "ruv203_image_uri_or_container_with_other_fields",
+    "ruv210_uv_hook_module_missing",
+    "ruv211_disable_flag_ineffective",
     "ruv301_frozen_locked_conflict",
     "ruv302_frozen_without_lockfile_in_build",
 )
