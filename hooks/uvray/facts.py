@@ -477,6 +477,7 @@ class Facts:
                 for d in own:
                     d.env_vars = {**env_vars, **d.env_vars}
                     d.py_executable = d.py_executable or _py_executable(res.runtime_env)
+                    d.runtime_env = d.runtime_env or res.runtime_env
                     if res.runtime_env is not None and not d.working_dir:
                         d.working_dir = res.runtime_env.working_dir
                     drivers.append(d)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from uvray.facts import Driver, Facts, WorkerContext, version_lt
+from uvray.facts import Facts, WorkerContext, version_lt
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.readers.rayconfig import RuntimeEnv
@@ -91,32 +91,13 @@ _RAISES = (2, 45)
 _HOOK_EXISTS = (2, 43)
 
 
-def worker_runtime_env(repo: Repo, driver: Driver) -> RuntimeEnv | None:
-    """The runtime_env a driver's job gets: its submission's, or its RayJob's runtimeEnvYAML."""
-    if driver.runtime_env is not None:
-        return driver.runtime_env  # type: ignore[return-value]
-    best = None
-    for res in repo.kuberay:
-        if (
-            res.path != driver.location.path
-            or res.entrypoint is None
-            or res.runtime_env is None
-            or driver.origin != f"{res.kind} entrypoint"
-            or res.entrypoint.first_line > driver.location.line
-        ):
-            continue
-        if best is None or res.entrypoint.first_line > best.entrypoint.first_line:
-            best = res
-    return best.runtime_env if best is not None else None
-
-
 def uv_run_runtime_envs(repo: Repo, facts: Facts) -> Iterator[tuple[WorkerContext, RuntimeEnv]]:
     """(context, runtime_env) for every driver under `uv run` with the integration active."""
     for ctx in facts.contexts:
         driver = ctx.driver
         if driver is None or driver.uv_run is None or not ctx.integration.active:
             continue
-        runtime_env = worker_runtime_env(repo, driver)
+        runtime_env = driver.runtime_env
         if runtime_env is not None:
             yield ctx, runtime_env
 
