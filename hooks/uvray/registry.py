@@ -27,6 +27,12 @@ _MODULES = (
     "ruv211_disable_flag_ineffective",
     "ruv301_frozen_locked_conflict",
     "ruv302_frozen_without_lockfile_in_build",
+    "ruv303_no_sync_with_frozen_old_uv",
+    "ruv304_uv_system_python_with_project_commands",
+    "ruv305_uv_lock_noop_under_frozen",
+    "ruv401_symlink_link_mode_with_cache_mount",
+    "ruv402_cache_mount_without_copy_link_mode",
+    "ruv403_venv_in_build_context",
 )
 
 _loaded: list[ModuleType] | None = None

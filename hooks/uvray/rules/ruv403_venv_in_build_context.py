@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from uvray.facts import Facts
+from uvray.findings import Finding, Location, Severity
+from uvray.model import Repo
+from uvray.readers.dockerfile import Dockerfile, Step
+from uvray.readers.ignorefile import IgnoreFile, read_ignore_file
+from uvray.rules import RuleMeta
+
+DOC = """\
+## What it does
+Flags a `COPY . …` or `ADD . …` (the build context's root, or a directory of the context that
+holds a `pyproject.toml`) when the build context has no `.dockerignore` (nor a per-Dockerfile
+`<Dockerfile>.dockerignore`), or has one that does not exclude the project's `.venv`.
+
+## Why is this bad?
+The host's `.venv` is copied into the image. It is specific to the host's platform, and its
+`bin/python` links to the host's interpreter, which does not exist in the image. Copied over the
+image's environment it replaces working files with host ones; copied next to it, uv finds a
+broken environment and rebuilds it, printing
+`warning: Ignoring existing virtual environment linked to non-existent Python interpreter:
+.venv/bin/python3 -> python` (astral-sh/uv#13207). It also makes the build context, and the
+layer, as large as the host venv. uv's Docker guide: "It is best practice to add `.venv` to a
+`.dockerignore` file in your repository to prevent it from being included in image builds. The
+project virtual environment is dependent on your local platform and should be created from
+scratch in the image."
+
+## Example
+```dockerfile
+# no .dockerignore next to the build context
+WORKDIR /app
+COPY . .
+RUN uv sync --locked
+```
+Use instead (`.dockerignore`):
+```
+.venv
+```
+
+## How to fix
+Add `.venv` (or `**/.venv` for workspaces with several environments) to the `.dockerignore` at
+the root of the build context, creating the file if needed. Or copy only what the build needs
+(`COPY pyproject.toml uv.lock ./`, `COPY src ./src`).
+
+## Fix safety
+Planned as safe: appending `.venv` to `.dockerignore` (creating it if missing) only keeps the
+host environment out of the build context. No automatic fix is applied yet.
+
+## References
+- https://docs.astral.sh/uv/guides/integration/docker/
+- https://github.com/astral-sh/uv/issues/13207
+- https://docs.docker.com/build/concepts/context/#dockerignore-files
+"""
+
+META = RuleMeta(
+    code="RUV403",
+    name="venv-in-build-context",
+    severity=Severity.WARNING,
+    summary="COPY/ADD of the build context brings the host's .venv into the image",
+    fix=None,
+    doc=DOC,
+)
+
+
+def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
+    for df in repo.dockerfiles:
+        context = facts.context_dir(df)
+        ignore, ignore_path = _ignore_file(repo, df, context)
+        for stage in df.stages:
+            for step in stage.steps:
+                if step.instruction.keyword not in ("COPY", "ADD"):
+                    continue
+                finding = _check_copy(repo, df, step, context, ignore, ignore_path)
+                if finding is not None:
+                    yield finding
+
+
+def _ignore_file(repo: Repo, df: Dockerfile, context: str) -> tuple[IgnoreFile | None, str]:
+    """The ignore file BuildKit uses: `<Dockerfile>.dockerignore` next to the Dockerfile wins
+    over the context's `.dockerignore`. Returns the file and the path it has (or would have)."""
+    own = df.path + ".dockerignore"
+    text = repo.script(own)
+    if text is not None:
+        model, _errors = read_ignore_file(text, own, "docker")
+        return model, own
+    path = posixpath.join(context, ".dockerignore") if context else ".dockerignore"
+    return repo.ignore_file(context, ".dockerignore"), path
+
+
+def _check_copy(repo, df, step: Step, context, ignore, ignore_path) -> Finding | None:
+    ins = step.instruction
+    if ins.flag("from") is not None:
+        return None  # another stage or image, not the build context
+    if ins.heredocs and ins.args.lstrip().startswith("<<"):
+        return None
+    words = step.words(df.escape)
+    if len(words) < 2:
+        return None
+    for src, known in words[:-1]:
+        if not known or "://" in src or src.startswith("git@"):
+            continue
+        venvs = _venvs_copied(repo, context, src)
+        if not venvs:
+            continue
+        kept = [v for v in venvs if ignore is None or not ignore.ignores(v, is_dir=True)]
+        if not kept:
+            continue
+        venv = kept[0]
+        if ignore is None:
+            why = f"the build context has no .dockerignore ({ignore_path} is missing)"
+        else:
+            why = f"{ignore.path} does not exclude {venv}"
+        return Finding(
+            code=META.code,
+            message=(
+                f"`{ins.keyword} {src}` copies the build context, and {why}: the host's "
+                f"{venv} (platform-specific, its bin/python linked to the host interpreter) "
+                "lands in the image and overwrites or confuses the image's environment "
+                "(`warning: Ignoring existing virtual environment linked to non-existent "
+                "Python interpreter`)."
+            ),
+            location=Location(df.path, ins.line),
+            severity=META.severity,
+            fix=f"add `.venv` to {ignore_path}",
+        )
+    return None
+
+
+def _venvs_copied(repo: Repo, context: str, src: str) -> list[str]:
+    """Paths, relative to the context, of project `.venv`s that copying `src` would bring in."""
+    if any(c in src for c in "*?["):
+        return []
+    rel = posixpath.normpath(src.lstrip("/")) if src.strip("/") else "."
+    if rel == "." or rel == "":
+        rel = ""
+    elif rel.startswith(".."):
+        return []
+    copied = posixpath.join(context, rel) if context else rel
+    copied = copied.rstrip("/")
+    if rel and not repo.isdir(copied):
+        return []
+    venvs: list[str] = []
+    for project_dir in sorted(repo.pyprojects):
+        directory = _env_dir(repo, project_dir)
+        if directory == copied or not copied or directory.startswith(copied + "/"):
+            inside = posixpath.relpath(directory, context) if context else directory
+            inside = "" if inside == "." else inside
+            if inside.startswith(".."):
+                continue
+            venv = posixpath.join(inside, ".venv") if inside else ".venv"
+            if venv not in venvs:
+                venvs.append(venv)
+    return venvs
+
+
+def _env_dir(repo: Repo, project_dir: str) -> str:
+    """Where a project's `.venv` lives: a workspace member uses its workspace root's."""
+    lock = repo.lock_for(project_dir)
+    if lock is not None:
+        return lock.dir
+    directory = project_dir
+    while directory:
+        directory = posixpath.dirname(directory)
+        parent = repo.pyprojects.get(directory)
+        if parent is not None and parent.has_workspace:
+            return directory
+    return project_dir
