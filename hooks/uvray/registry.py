@@ -23,8 +23,12 @@ _MODULES = (
     "ruv201_pip_or_uv_field_with_uv_run",
     "ruv202_multiple_package_manager_fields",
     "ruv203_image_uri_or_container_with_other_fields",
+    "ruv207_ray_not_in_project_dependencies",
+    "ruv208_ray_version_mismatch",
+    "ruv209_python_version_mismatch",
     "ruv210_uv_hook_module_missing",
     "ruv211_disable_flag_ineffective",
+    "ruv212_uv_not_on_raylet_path",
     "ruv301_frozen_locked_conflict",
     "ruv302_frozen_without_lockfile_in_build",
     "ruv303_no_sync_with_frozen_old_uv",
@@ -33,6 +37,8 @@ _MODULES = (
     "ruv401_symlink_link_mode_with_cache_mount",
     "ruv402_cache_mount_without_copy_link_mode",
     "ruv403_venv_in_build_context",
+    "ruv501_ci_local_ray_under_uv_run",
+    "ruv502_submit_shell_env_not_propagated",
 )
 
 _loaded: list[ModuleType] | None = None
