@@ -76,7 +76,7 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     for use in uv_commands(facts):
         if use.step is None or use.dockerfile is None or id(use.step) in seen:
             continue
-        mount = uv_cache_mount(use)
+        mount = cached_uv_cache_mount(facts, use)
         if mount is None:
             continue
         mode, origin = link_mode(use)
@@ -117,11 +117,18 @@ def installs(use: CommandUse) -> bool:
     return not (no_cache is not None and truthy(no_cache.value))
 
 
+def cached_uv_cache_mount(facts: Facts, use: CommandUse) -> str | None:
+    """uv_cache_mount, once per command for RUV401 and RUV402 together."""
+    return facts.memo(("uv-cache-mount", id(use.cmd)), lambda: uv_cache_mount(use))
+
+
 def uv_cache_mount(use: CommandUse) -> str | None:
     """The target of a `--mount=type=cache` on this RUN that is uv's cache directory for
     `use`, when the command installs; None otherwise."""
     step = use.step
-    if step is None or not installs(use):
+    if step is None or not any("cache" in v for v in step.instruction.flag_values("mount")):
+        return None  # most RUNs: no cache mount at all
+    if not installs(use):
         return None
     mounts = cache_mount_targets(step)
     if not mounts:

@@ -6,7 +6,7 @@ from uvray.facts import Facts, uv_commands
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
-from uvray.rules.ruv401_symlink_link_mode_with_cache_mount import link_mode, uv_cache_mount
+from uvray.rules.ruv401_symlink_link_mode_with_cache_mount import cached_uv_cache_mount, link_mode
 
 DOC = """\
 ## What it does
@@ -75,7 +75,7 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     for use in uv_commands(facts):
         if use.step is None or use.dockerfile is None or id(use.step) in seen:
             continue
-        mount = uv_cache_mount(use)
+        mount = cached_uv_cache_mount(facts, use)
         if mount is None:
             continue
         mode, origin = link_mode(use)

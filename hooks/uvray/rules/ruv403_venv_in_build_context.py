@@ -67,15 +67,20 @@ META = RuleMeta(
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     for df in repo.dockerfiles:
+        copies = [
+            step
+            for stage in df.stages
+            for step in stage.steps
+            if step.instruction.keyword in ("COPY", "ADD") and step.instruction.flag("from") is None
+        ]
+        if not copies:
+            continue
         context = facts.context_dir(df)
         ignore, ignore_path = _ignore_file(repo, df, context)
-        for stage in df.stages:
-            for step in stage.steps:
-                if step.instruction.keyword not in ("COPY", "ADD"):
-                    continue
-                finding = _check_copy(repo, df, step, context, ignore, ignore_path)
-                if finding is not None:
-                    yield finding
+        for step in copies:
+            finding = _check_copy(repo, facts, df, step, context, ignore, ignore_path)
+            if finding is not None:
+                yield finding
 
 
 def _ignore_file(repo: Repo, df: Dockerfile, context: str) -> tuple[IgnoreFile | None, str]:
@@ -90,7 +95,7 @@ def _ignore_file(repo: Repo, df: Dockerfile, context: str) -> tuple[IgnoreFile |
     return repo.ignore_file(context, ".dockerignore"), path
 
 
-def _check_copy(repo, df, step: Step, context, ignore, ignore_path) -> Finding | None:
+def _check_copy(repo, facts, df, step: Step, context, ignore, ignore_path) -> Finding | None:
     ins = step.instruction
     if ins.flag("from") is not None:
         return None  # another stage or image, not the build context
@@ -102,7 +107,10 @@ def _check_copy(repo, df, step: Step, context, ignore, ignore_path) -> Finding |
     for src, known in words[:-1]:
         if not known or "://" in src or src.startswith("git@"):
             continue
-        venvs = _venvs_copied(repo, context, src)
+        # Many Dockerfiles share a context and copy the same source: judge each pair once.
+        venvs = facts.memo(
+            ("RUV403", context, src), lambda src=src: _venvs_copied(repo, context, src)
+        )
         if not venvs:
             continue
         kept = [v for v in venvs if ignore is None or not ignore.ignores(v, is_dir=True)]
