@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from uvray.facts import CommandUse, Facts, Setting, falsy, truthy, uv_commands, version_lt
+from uvray.facts import CommandUse, Facts, Setting, falsy, truthy, version_lt
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
+from uvray.rules._common import judge_uv_commands
 
 # Measured with real uv (tests/reality/test_frozen_locked.py): before 0.9.23 even UV_FROZEN=0
 # conflicts with --locked; from 0.9.23 a truthy env var conflicts with the opposite flag; from
@@ -71,17 +72,9 @@ META = RuleMeta(
 
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
-    seen = set()
-    for use in uv_commands(facts):
-        if not use.cmd.is_project_command:
-            continue
-        finding = _check_use(use)
-        if finding is None:
-            continue
-        key = (finding.location.path, finding.location.line, finding.message)
-        if key not in seen:
-            seen.add(key)
-            yield finding
+    yield from judge_uv_commands(
+        facts, lambda use: _check_use(use) if use.cmd.is_project_command else None
+    )
 
 
 def _check_use(use: CommandUse) -> Finding | None:

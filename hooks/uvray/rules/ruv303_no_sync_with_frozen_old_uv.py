@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from uvray.facts import CommandUse, Facts, Setting, uv_commands
+from uvray.facts import CommandUse, Facts, Setting
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
+from uvray.rules._common import judge_uv_commands
 
 # Measured with real uv: 0.5.4 is the last release whose `uv run` rejects --no-sync with --frozen.
 FIXED = (0, 5, 5)
@@ -64,17 +65,9 @@ META = RuleMeta(
 
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
-    seen = set()
-    for use in uv_commands(facts):
-        if use.cmd.sub != "run":
-            continue
-        finding = _check_use(use)
-        if finding is None:
-            continue
-        key = (finding.location.path, finding.location.line, finding.message)
-        if key not in seen:
-            seen.add(key)
-            yield finding
+    yield from judge_uv_commands(
+        facts, lambda use: _check_use(use) if use.cmd.sub == "run" else None
+    )
 
 
 def _source(use: CommandUse, flag: str, env_name: str) -> tuple[str, Setting | None] | None:

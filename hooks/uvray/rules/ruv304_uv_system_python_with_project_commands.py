@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from uvray.facts import CommandUse, Facts, truthy, uv_commands
+from uvray.facts import CommandUse, Facts, truthy
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
+from uvray.rules._common import judge_uv_commands
 
 DOC = """\
 ## What it does
@@ -62,15 +63,7 @@ META = RuleMeta(
 
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
-    seen = set()
-    for use in uv_commands(facts):
-        finding = _check_use(use)
-        if finding is None:
-            continue
-        key = (finding.location.path, finding.location.line, finding.message)
-        if key not in seen:
-            seen.add(key)
-            yield finding
+    yield from judge_uv_commands(facts, _check_use)
 
 
 def _check_use(use: CommandUse) -> Finding | None:
