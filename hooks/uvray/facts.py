@@ -42,7 +42,7 @@ UV_HOOK = "ray._private.runtime_env.uv_runtime_env_hook.hook"
 # clap's BoolishValueParser, which uv uses for its boolean env vars.
 _TRUTHY = {"1", "true", "t", "yes", "y", "on"}
 _FALSY = {"0", "false", "f", "no", "n", "off"}
-_RAY_IMAGE = re.compile(r"(^|/)(rayproject|anyscale)/ray(-ml|-llm)?:(?P<tag>[^@\s]+)")
+RAY_IMAGE = re.compile(r"(^|/)(rayproject|anyscale)/ray(-ml|-llm)?:(?P<tag>[^@\s]+)")
 _RAY_DEFAULT_ON = (2, 47)
 _UV_ENV_LOCK = (0, 7, 14)
 _NOT_DRIVERS = {
@@ -301,7 +301,7 @@ class Facts:
                 build_commands.extend((c, step) for c in found if isinstance(c, UvCommand))
         pins = [pin for _, pin in self.uv_pins(df, stage)]
         root = stage.ancestry()[-1]
-        ray_tag = _RAY_IMAGE.search(root.base) if root.base_known else None
+        ray_tag = RAY_IMAGE.search(root.base) if root.base_known else None
         if ray_tag and not any(p.kind != "base-image" for p in pins):
             ray_base = version_from_tag(ray_tag.group("tag"))
             if ray_base is None or not version_lt(ray_base, (2, 45)):
@@ -423,7 +423,7 @@ class Facts:
                 return locked
         if df is not None and stage is not None:
             root = stage.ancestry()[-1]
-            m = _RAY_IMAGE.search(root.base) if root.base_known else None
+            m = RAY_IMAGE.search(root.base) if root.base_known else None
             if m:
                 v = version_from_tag(m.group("tag"))
                 if v:

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from uvray.commands import version_from_tag
-from uvray.facts import _RAY_IMAGE, Facts, ImageFacts, WorkerContext, parse_version
+from uvray.facts import RAY_IMAGE, Facts, ImageFacts, WorkerContext, parse_version
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
@@ -192,7 +192,7 @@ def _image_ray(image: ImageFacts) -> tuple[str, str, Location] | None:
     if _venv_leads_path(image):
         return None
     root = image.stage.ancestry()[-1]
-    m = _RAY_IMAGE.search(root.base) if root.base_known else None
+    m = RAY_IMAGE.search(root.base) if root.base_known else None
     version = version_from_tag(m.group("tag")) if m else None
     if m is None or version is None or parse_version(version) is None:
         return None

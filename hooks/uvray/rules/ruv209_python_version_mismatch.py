@@ -4,7 +4,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from uvray.facts import _RAY_IMAGE, Facts, WorkerContext
+from uvray.facts import RAY_IMAGE, Facts, WorkerContext
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.readers.pyproject import PythonVersionFile
@@ -175,7 +175,7 @@ def _python_version_file(repo: Repo, directory: str) -> PythonVersionFile | None
 
 
 def python_of_image(image: str) -> PyVer | None:
-    ray = _RAY_IMAGE.search(image)
+    ray = RAY_IMAGE.search(image)
     if ray is not None:
         m = _RAY_PY.search(ray.group("tag"))
         return (int(m.group("major")), int(m.group("minor")), None) if m else None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from uvray.facts import _RAY_IMAGE, Facts, ImageFacts, version_lt
+from uvray.facts import RAY_IMAGE, Facts, ImageFacts, version_lt
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
@@ -145,7 +145,7 @@ def _missing_uv(facts: Facts, image: ImageFacts) -> str | None:
     if not pins and not image.uv_pins:
         if image.build_commands:
             return None  # the build runs uv itself: it comes from somewhere uvray cannot see
-        ray_tag = _RAY_IMAGE.search(root.base)
+        ray_tag = RAY_IMAGE.search(root.base)
         if ray_tag:
             from uvray.commands import version_from_tag
 
