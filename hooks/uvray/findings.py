@@ -55,8 +55,11 @@ class Finding:
     fix: str | None = None
     # Other places that explain the finding (the ENV line, the driver command, the uv pin...).
     related: tuple[tuple[str, Location], ...] = ()
-    # Text edits a fixer may apply; filled by rules that can fix (a later issue).
+    # Text edits (uvray.edits.Edit) that repair the finding; `uvray check --fix` applies them
+    # all or none. Only rules whose META.fix is "safe" or "guarded" attach edits.
     edits: tuple = field(default=())
+    # "safe" or "guarded" when this finding's edits are safer or riskier than the rule's META.fix.
+    applicability: str | None = None
 
     @property
     def sort_key(self) -> tuple:
