@@ -14,6 +14,7 @@ from typing import NamedTuple
 __all__ = [
     "Edit",
     "append_line",
+    "apply_edits",
     "delete_lines",
     "indent_of",
     "insert_after_line",
@@ -55,14 +56,18 @@ def indent_of(text: str, line: int) -> str:
     return body[: len(body) - len(body.lstrip(" \t"))]
 
 
-def insert_before_line(path: str, text: str, line: int, content: str, indent: str | None = None) -> Edit:
+def insert_before_line(
+    path: str, text: str, line: int, content: str, indent: str | None = None
+) -> Edit:
     """A new line before `line`, indented like it (or with `indent`)."""
     start, _ = line_bounds(text, line)
     pad = indent_of(text, line) if indent is None else indent
     return Edit(path, start, start, f"{pad}{content}{newline_of(text)}")
 
 
-def insert_after_line(path: str, text: str, line: int, content: str, indent: str | None = None) -> Edit:
+def insert_after_line(
+    path: str, text: str, line: int, content: str, indent: str | None = None
+) -> Edit:
     """A new line after `line` (after the last line of a multi-line instruction: pass that)."""
     _, end = line_bounds(text, line)
     pad = indent_of(text, line) if indent is None else indent
@@ -112,3 +117,18 @@ def _word_char(ch: str, edge: str) -> bool:
     if not (edge.isalnum() or edge in "_-"):
         return False
     return ch.isalnum() or ch in "_-"
+
+
+def apply_edits(text: str, edits) -> str:
+    """`text` with non-overlapping `edits` (all on one file) applied. Raises ValueError on overlap:
+    the fixer never passes overlapping edits, and a rule that makes them has a bug."""
+    out: list[str] = []
+    at = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if edit.start < at:
+            raise ValueError(f"overlapping edits in {edit.path} at offset {edit.start}")
+        out.append(text[at : edit.start])
+        out.append(edit.new)
+        at = edit.end
+    out.append(text[at:])
+    return "".join(out)

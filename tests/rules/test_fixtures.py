@@ -38,7 +38,7 @@ def _cases():
 
 def run_case(code: str, case: Path, tmp_path: Path, capsys) -> list[dict]:
     repo = tmp_path / case.name
-    shutil.copytree(case, repo, ignore=shutil.ignore_patterns("expected.txt", "xfail.txt"))
+    shutil.copytree(case, repo, ignore=shutil.ignore_patterns("expected.txt", "xfail.txt", "fixed"))
     rc = main(["check", str(repo), "--format", "json", "--exit-zero"])
     out = capsys.readouterr().out
     report = json.loads(out)
