@@ -56,6 +56,21 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 0 even when findings fail (input errors still exit 2)",
     )
     check.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply safe fixes, then report what is left (exit 1 when something was fixed)",
+    )
+    check.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="also apply guarded fixes (those that need a look); implies --fix unless --diff",
+    )
+    check.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the fixes as a unified diff and write nothing (exit 1 when there is one)",
+    )
+    check.add_argument(
         "--build-arg",
         action="append",
         default=[],
@@ -214,7 +229,14 @@ def _run_check(ns: argparse.Namespace) -> int:
         config.target = ns.target
 
     scope, target_errors = engine.resolve_targets(root, ns.paths)
-    report = engine.run(root, files, scope, config, all_rules(), rule_modules())
+    rules = all_rules()
+
+    def check(overlay: dict[str, str] | None = None):
+        return engine.run(root, files, scope, config, rules, rule_modules(), overlay)
+
+    if ns.fix or ns.unsafe_fixes or ns.diff:
+        return _fix(ns, root, rules, config, check, target_errors)
+    report = check()
     report.errors = target_errors + report.errors
     text = _render(report, ns)
     _emit(text, ns.output)
@@ -223,6 +245,51 @@ def _run_check(ns: argparse.Namespace) -> int:
     if ns.exit_zero:
         return EXIT_OK
     return EXIT_FINDINGS if engine.failing(report.findings, ns.fail_on) else EXIT_OK
+
+
+def _fix(ns: argparse.Namespace, root: str, rules: dict, config, check, target_errors) -> int:
+    """--fix / --unsafe-fixes / --diff. Fixed lines go to stdout before a text report (to stderr
+    for machine formats, whose stdout must stay one document); a diff replaces the report."""
+    from uvray import engine, fixer
+
+    result = fixer.fix(check, root, rules, ns.unsafe_fixes, config.build_args)
+    report = result.report
+    report.errors = target_errors + report.errors
+    if ns.diff:
+        sys.stdout.write(fixer.unified_diff(result))
+        sys.stdout.flush()
+        n = len(result.applied)
+        what = f"Would fix {n} finding{'s' if n != 1 else ''}" if n else "No fixes available"
+        for error in report.errors:
+            print(error.render(), file=sys.stderr)
+        print(f"{what}.", file=sys.stderr)
+        if report.errors:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if result.changed and not ns.exit_zero else EXIT_OK
+    write_errors = fixer.write(root, result)
+    if write_errors:
+        # Nothing of a refused file was written; its findings stand as the disk has them.
+        written = set(result.changed) - {e.path for e in write_errors}
+        result.applied = [a for a in result.applied if set(a.paths) <= written]
+        report = check()
+        report.errors = target_errors + write_errors + report.errors
+    lines = fixer.fixed_lines(result)
+    for finding, why in result.skipped:
+        loc = finding.location
+        lines.append(f"Not fixed {finding.code} in {loc.path}:{loc.line}: {why}")
+    notice = "".join(line + "\n" for line in lines)
+    if ns.format == "text" and ns.output is None:
+        _emit(notice + _render(report, ns), None)
+    else:
+        sys.stderr.write(notice)
+        _emit(_render(report, ns), ns.output)
+    if report.errors:
+        return EXIT_ERROR
+    if ns.exit_zero:
+        return EXIT_OK
+    if result.applied or engine.failing(report.findings, ns.fail_on):
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 def _render(report, ns: argparse.Namespace) -> str:

@@ -19,6 +19,7 @@ __all__ = [
     "indent_of",
     "insert_after_line",
     "insert_before_line",
+    "keyword_like",
     "line_bounds",
     "newline_of",
     "replace_in_lines",
@@ -132,3 +133,12 @@ def apply_edits(text: str, edits) -> str:
         at = edit.end
     out.append(text[at:])
     return "".join(out)
+
+
+def keyword_like(text: str, line: int, keyword: str) -> str:
+    """`keyword` in the case of the instruction keyword on `line` (`run` files get `env`)."""
+    start, end = line_bounds(text, line)
+    word = text[start:end].lstrip(" \t").split(None, 1)
+    if word and word[0].islower():
+        return keyword.lower()
+    return keyword.upper()

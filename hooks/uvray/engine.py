@@ -60,12 +60,20 @@ def files_to_read(files: list[str], scope: Scope) -> list[str]:
     return [f for f in files if f in scope.files or discover.kind_of(f) != "dockerfile"]
 
 
-def run(root: str, files: list[str], scope: Scope, config: Config, rules: dict, modules) -> Report:
+def run(
+    root: str,
+    files: list[str],
+    scope: Scope,
+    config: Config,
+    rules: dict,
+    modules,
+    overlay: dict[str, str] | None = None,
+) -> Report:
     from uvray.facts import Facts
     from uvray.model import build_repo
 
     files = files_to_read([f for f in files if not config.excluded(f)], scope)
-    repo = build_repo(root, files, config.build_args)
+    repo = build_repo(root, files, config.build_args, overlay)
     if (
         config.target
         and repo.dockerfiles
@@ -98,7 +106,9 @@ def run(root: str, files: list[str], scope: Scope, config: Config, rules: dict, 
         for f in findings
         if f.location.path in repo.texts
     }
-    return Report(findings, errors, rules, root, checked, sources)
+    report = Report(findings, errors, rules, root, checked, sources)
+    report.texts = repo.texts
+    return report
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

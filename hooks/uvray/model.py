@@ -42,6 +42,9 @@ class Repo:
     # Every shell script in the repository (read lazily: most are never needed).
     script_paths: list[str] = field(default_factory=list)
     _stats: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False)
+    # Texts that stand in for the files on disk (`--fix` and `--diff` re-check edited text
+    # before anything is written); a path here exists even if the disk has no such file yet.
+    overlay: dict[str, str] = field(default_factory=dict, repr=False)
 
     def exists(self, relpath: str) -> bool:
         return self._stat(relpath)[0]
@@ -52,6 +55,8 @@ class Repo:
     def _stat(self, relpath: str) -> tuple[bool, bool]:
         """(exists, is a directory), asked of the filesystem once per path and run."""
         known = self._stats.get(relpath)
+        if known is None and relpath in self.overlay:
+            known = self._stats[relpath] = (True, False)
         if known is None:
             full = os.path.join(self.root, relpath)
             known = (os.path.exists(full), os.path.isdir(full))
@@ -84,8 +89,8 @@ class Repo:
             return None
         if relpath not in self.scripts:
             full = os.path.join(self.root, relpath)
-            text = None
-            if os.path.isfile(full):
+            text = self.overlay.get(relpath)
+            if text is None and os.path.isfile(full):
                 text, _ = read_text(full, relpath)
             self.scripts[relpath] = text
             if text is not None:
@@ -109,15 +114,27 @@ def dir_of(relpath: str) -> str:
     return "" if d == "." else d
 
 
-def build_repo(root: str, files: list[str], build_args: dict[str, str] | None = None) -> Repo:
-    """Read and parse files (repo-relative paths under root); errors are collected, never raised."""
-    repo = Repo(root=root, build_args=dict(build_args or {}))
+def build_repo(
+    root: str,
+    files: list[str],
+    build_args: dict[str, str] | None = None,
+    overlay: dict[str, str] | None = None,
+) -> Repo:
+    """Read and parse files (repo-relative paths under root); errors are collected, never raised.
+    `overlay` texts are used instead of the disk's (and its paths are read even if not listed)."""
+    repo = Repo(root=root, build_args=dict(build_args or {}), overlay=dict(overlay or {}))
+    if overlay:
+        listed = set(files)
+        files = files + sorted(p for p in overlay if p not in listed)
     for relpath in files:
         kind = discover.kind_of(relpath)
         if kind == "script":
             repo.script_paths.append(relpath)
             continue
         if kind is None or kind == "config":
+            continue
+        if relpath in repo.overlay:
+            _add(repo, kind, relpath, repo.overlay[relpath])
             continue
         limit = MAX_LOCK_BYTES if kind == "uvlock" else MAX_BYTES
         text, error = read_text(os.path.join(root, relpath), relpath, limit)
@@ -127,6 +144,18 @@ def build_repo(root: str, files: list[str], build_args: dict[str, str] | None = 
         assert text is not None
         _add(repo, kind, relpath, text)
     return repo
+
+
+def parse_errors(
+    relpath: str, text: str, build_args: dict[str, str] | None = None
+) -> list[InputError]:
+    """What reading `text` as the file at relpath reports (a fixer's "does it still parse")."""
+    kind = discover.kind_of(relpath)
+    if kind is None or kind in ("script", "config"):
+        return []
+    scratch = Repo(root="", build_args=dict(build_args or {}))
+    _add(scratch, kind, relpath, text)
+    return scratch.errors
 
 
 def _add(repo: Repo, kind: str, relpath: str, text: str) -> None:

@@ -87,3 +87,52 @@ def test_every_rule_has_bad_and_good_fixtures() -> None:
             if not folder.is_dir() or not any(p.is_dir() for p in folder.iterdir()):
                 missing.append(f"{code}/{kind}")
     assert missing == []
+
+
+# --- fixes: every bad case whose finding carries edits holds fixed/, the files after --fix ------
+
+
+def _fix_cases():
+    for code, kind, case in (p.values for p in _cases()):
+        if kind == "bad":
+            yield pytest.param(code, case, id=f"{code}-fix-{case.name}")
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+@pytest.mark.parametrize(("code", "case"), list(_fix_cases()))
+def test_fix(code: str, case: Path, tmp_path: Path, capsys) -> None:
+    """--fix (with --unsafe-fixes, only this rule) turns the case into fixed/ byte for byte,
+    touches nothing else, silences the rule, and a second --fix changes nothing."""
+    repo = tmp_path / case.name
+    shutil.copytree(case, repo, ignore=shutil.ignore_patterns("expected.txt", "xfail.txt", "fixed"))
+    before = _snapshot(repo)
+    args = ["check", str(repo), "--select", code, "--unsafe-fixes", "--quiet"]
+    main([*args, "--diff"])
+    diff = capsys.readouterr().out
+    fixed = case / "fixed"
+    if not fixed.is_dir():
+        assert diff == "", f"{case.name}: the fix changes files; add fixed/ with the result"
+        return
+    assert diff, f"{case.name}: has fixed/ but no fix applies"
+    rc = main(args)
+    out = capsys.readouterr().out
+    assert rc == 1, out
+    assert f"Fixed {code} in " in out
+    after = _snapshot(repo)
+    expected = dict(before)
+    expected.update(_snapshot(fixed))
+    assert after.keys() == expected.keys()
+    for path, data in expected.items():
+        assert after[path] == data, f"{path} after --fix:\n{after[path].decode(errors='replace')}"
+    # Re-checked: the rule no longer fires; a second --fix is a no-op.
+    assert run_case(code, repo, tmp_path / "again", capsys) == []
+    assert main(args) == 0
+    assert "Fixed" not in capsys.readouterr().out
+    assert _snapshot(repo) == after

@@ -23,6 +23,8 @@ class Report:
     files_checked: int = 0
     # Source text by repo-relative path, for --show-source (only files that have findings).
     sources: dict[str, str] = field(default_factory=dict)
+    # Every file's text as read (the fixer's edits index it); empty for reports built elsewhere.
+    texts: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 # Helpers shared by the reporters. Each format decides its own order and wording; these only answer

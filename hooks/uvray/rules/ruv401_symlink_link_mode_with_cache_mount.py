@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 
+from uvray.edits import Edit, insert_before_line, keyword_like, line_bounds
 from uvray.facts import CommandUse, Facts, Setting, truthy, uv_commands
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
@@ -49,8 +51,11 @@ Set `ENV UV_LINK_MODE=copy` (uv's Docker guide does this next to every cache mou
 present wherever the environment is used.
 
 ## Fix safety
-Planned as safe: replacing the link mode with `ENV UV_LINK_MODE=copy` (or `--link-mode copy`)
-only changes how files reach the environment, not which files. No automatic fix is applied yet.
+Safe: `--fix` changes the value where the link mode is set — `--link-mode symlink` becomes
+`--link-mode copy`, `UV_LINK_MODE=symlink` (an `ENV`, `ARG` or command prefix written in the
+repository) becomes `UV_LINK_MODE=copy` — or, when the value comes from elsewhere, inserts
+`ENV UV_LINK_MODE=copy` before the `RUN`. It only changes how files reach the environment, not
+which files; every other byte of the file stays as it was.
 
 ## References
 - https://docs.astral.sh/uv/guides/integration/docker/#caching
@@ -63,7 +68,7 @@ META = RuleMeta(
     name="symlink-link-mode-with-cache-mount",
     severity=Severity.ERROR,
     summary="uv links the environment into a cache mount that is not part of the image",
-    fix=None,
+    fix="safe",
     doc=DOC,
 )
 
@@ -95,6 +100,7 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             severity=META.severity,
             fix="set ENV UV_LINK_MODE=copy",
             related=(("cache mount", Location(use.dockerfile.path, use.step.instruction.line)),),
+            edits=copy_mode_edits(repo, use, use.step.instruction.line),
         )
 
 
@@ -197,3 +203,46 @@ def link_mode(use: CommandUse) -> tuple[str | None, str]:
 def _absolute(base: str, path: str) -> str:
     joined = posixpath.normpath(posixpath.join(base or "/", path))
     return joined if joined.startswith("/") else "/" + joined
+
+
+def copy_mode_edits(repo: Repo, use: CommandUse, run_line: int) -> tuple[Edit, ...]:
+    """Make `use` run with link mode copy: rewrite the value where the repository sets it,
+    else put `ENV UV_LINK_MODE=copy` before `run_line` (a RUN of the same stage)."""
+    option = use.cmd.value("link-mode")
+    if option is not None:
+        loc = use.cmd.location
+        edit = _rewrite_value(repo, loc.path, loc.line, loc.last_line, _OPTION, option)
+        return (edit,) if edit is not None else ()
+    setting = use.setting("UV_LINK_MODE")
+    if setting is not None and setting.value is not None:
+        loc = setting.location
+        edit = _rewrite_value(repo, loc.path, loc.line, loc.last_line, _ASSIGNMENT, setting.value)
+        if edit is not None:
+            return (edit,)
+        if "UV_LINK_MODE" in use.cmd.assignments:
+            return ()  # a prefix uvray cannot rewrite would override an ENV
+    path = use.dockerfile.path
+    text = repo.texts.get(path)
+    if text is None:
+        return ()
+    env = keyword_like(text, run_line, "ENV")
+    return (insert_before_line(path, text, run_line, f"{env} UV_LINK_MODE=copy"),)
+
+
+_OPTION = r"--link-mode(?:=|[ \t]+)[\"']?({value})\b"
+_ASSIGNMENT = r"\bUV_LINK_MODE=[\"']?({value})\b"
+
+
+def _rewrite_value(repo: Repo, path: str, first: int, last: int, pattern: str, value: str):
+    """An Edit replacing the first `value` matched by pattern within lines first..last."""
+    text = repo.texts.get(path)
+    if text is None:
+        return None
+    start, _ = line_bounds(text, first)
+    _, end = line_bounds(text, last)
+    found = re.compile(pattern.format(value=re.escape(value)), re.IGNORECASE).search(
+        text, start, end
+    )
+    if found is None:
+        return None
+    return Edit(path, found.start(1), found.end(1), "copy")

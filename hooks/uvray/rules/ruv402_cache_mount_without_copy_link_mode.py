@@ -6,7 +6,11 @@ from uvray.facts import Facts, uv_commands
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
-from uvray.rules.ruv401_symlink_link_mode_with_cache_mount import cached_uv_cache_mount, link_mode
+from uvray.rules.ruv401_symlink_link_mode_with_cache_mount import (
+    cached_uv_cache_mount,
+    copy_mode_edits,
+    link_mode,
+)
 
 DOC = """\
 ## What it does
@@ -51,8 +55,12 @@ Add `ENV UV_LINK_MODE=copy` before the `RUN` (as uv's Docker guide and uv-docker
 pass `--link-mode copy` to the command.
 
 ## Fix safety
-Planned as safe: inserting `ENV UV_LINK_MODE=copy` only makes uv copy directly instead of trying
-hard links first and then copying. No automatic fix is applied yet.
+Safe: `--fix` sets the link mode to `copy` where the repository sets it (`--link-mode hardlink`
+→ `--link-mode copy`, `UV_LINK_MODE=hardlink` → `UV_LINK_MODE=copy`), or else inserts
+`ENV UV_LINK_MODE=copy` on its own line before the stage's first such `RUN` (same indentation,
+the file's line endings and keyword case). It only makes uv copy directly instead of
+trying hard links first and then copying; later instructions of the stage and the stages built
+on it copy too, which installs the same files.
 
 ## References
 - https://docs.astral.sh/uv/guides/integration/docker/#caching
@@ -65,13 +73,16 @@ META = RuleMeta(
     name="cache-mount-without-copy-link-mode",
     severity=Severity.INFO,
     summary="a uv cache mount without UV_LINK_MODE=copy makes uv warn that it cannot hardlink",
-    fix=None,
+    fix="safe",
     doc=DOC,
 )
 
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     seen: set[int] = set()
+    # One ENV line per stage, before its first flagged RUN: every finding of the stage carries
+    # that same edit, which the fixer applies once.
+    first_run: dict[int, int] = {}
     for use in uv_commands(facts):
         if use.step is None or use.dockerfile is None or id(use.step) in seen:
             continue
@@ -95,4 +106,7 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             location=use.cmd.location,
             severity=META.severity,
             fix="add ENV UV_LINK_MODE=copy before this RUN",
+            edits=copy_mode_edits(
+                repo, use, first_run.setdefault(id(use.stage), use.step.instruction.line)
+            ),
         )
