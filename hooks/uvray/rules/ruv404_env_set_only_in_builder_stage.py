@@ -166,10 +166,9 @@ def _finding(
     message = (
         f"{named} {'are' if plural else 'is'} set only in a builder stage the final stage copies "
         f"from; ENV does not cross stages, so the final stage ({final.label}, FROM {final.base}) "
-        f"runs without {'them' if plural else 'it'} while {why}: uv there falls back to its "
-        "defaults (a new .venv synced from scratch, a downloaded Python, Ray's integration "
-        'back on) — IsaacLab PR #7628: "a silent 188-package reinstall (plus a downloaded '
-        'CPython)".'
+        f"runs without {'them' if plural else 'it'} while {why}: "
+        + "; ".join(dict.fromkeys(_consequence(var.name) for _, var in missing))
+        + ' (IsaacLab PR #7628: "a silent 188-package reinstall (plus a downloaded CPython)").'
     )
     from_loc = Location(df.path, final.from_instruction.line)
     related: list[tuple[str, Location]] = [("final stage", from_loc)]
@@ -188,6 +187,16 @@ def _finding(
         related=tuple(related),
         edits=edits,
     )
+
+
+def _consequence(name: str) -> str:
+    if name == "UV_PROJECT_ENVIRONMENT":
+        return "uv ignores the copied environment, creates a new .venv and syncs it from scratch"
+    if name == "UV_NO_SYNC":
+        return "uv syncs the environment at every start"
+    if name.startswith("UV_PYTHON"):
+        return "uv may pick, or download, another Python"
+    return "Ray runs with its defaults there (e.g. its uv integration back on)"
 
 
 def _copy_edits(
