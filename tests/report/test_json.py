@@ -21,6 +21,7 @@ FINDING_KEYS = [
     "message",
     "fix",
     "url",
+    "fix_applicability",
 ]
 
 
@@ -50,6 +51,7 @@ def test_finding_fields_exactly(report):
         "message": "pip is 100% ignored\nunder uv run\r(Ray >= 2.45)",
         "fix": None,
         "url": "https://github.com/uvray/uvray/blob/main/docs/rules/RUV201.md",
+        "fix_applicability": None,
     }
 
 

@@ -79,3 +79,18 @@ def line_at(lines: list[str] | None, line: int) -> str | None:
     if lines is None or not 1 <= line <= len(lines):
         return None
     return lines[line - 1]
+
+
+def fixable_counts(report: Report) -> tuple[int, int]:
+    """(findings `--fix` would repair, further ones only `--unsafe-fixes` would)."""
+    safe = guarded = 0
+    for f in report.findings:
+        if not f.edits:
+            continue
+        meta = report.rules.get(f.code)
+        level = f.applicability or (meta.fix if meta is not None else None)
+        if level == "safe":
+            safe += 1
+        elif level == "guarded":
+            guarded += 1
+    return safe, guarded

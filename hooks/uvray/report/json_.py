@@ -48,7 +48,14 @@ def finding_entry(finding: Finding, report: Report) -> dict[str, Any]:
         "message": finding.message,
         "fix": finding.fix,
         "url": meta.url if meta is not None else None,
+        "fix_applicability": _applicability(finding, meta),
     }
+
+
+def _applicability(finding: Finding, meta) -> str | None:
+    if not finding.edits:
+        return None
+    return finding.applicability or (meta.fix if meta is not None else None)
 
 
 def error_entry(error: InputError) -> dict[str, Any]:

@@ -17,7 +17,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from uvray.findings import Severity
-from uvray.report import ordered, ordered_errors, rule_url, severity_counts, source_table
+from uvray.report import (
+    fixable_counts,
+    ordered,
+    ordered_errors,
+    rule_url,
+    severity_counts,
+    source_table,
+)
 
 if TYPE_CHECKING:
     from uvray.findings import Finding, Location
@@ -159,7 +166,14 @@ def summary(report: Report) -> str:
         return f"All checks passed ({files})."
     counts = severity_counts(report.findings)
     parts = ", ".join(_plural(n, label) for label, n in counts.items())
-    return f"Found {_plural(len(report.findings), 'problem')} ({parts}) in {files}{tail}."
+    found = f"Found {_plural(len(report.findings), 'problem')} ({parts}) in {files}{tail}."
+    safe, guarded = fixable_counts(report)
+    hints = []
+    if safe:
+        hints.append(f"{safe} fixable with `uvray check --fix`")
+    if guarded:
+        hints.append(f"{guarded} more with `--unsafe-fixes`")
+    return found + (f" {'; '.join(hints)}." if hints else "")
 
 
 def _plural(n: int, noun: str) -> str:

@@ -4,6 +4,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
+from uvray.edits import replace_in_lines
 from uvray.facts import RAY_IMAGE, Facts, WorkerContext
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
@@ -68,7 +69,11 @@ Write the image's Python (ideally its full version, e.g. `3.11.11`) to `.python-
 Ray >= 2.54 keeps workers on the driver's Python.
 
 ## Fix safety
-No automatic fix yet (a guarded rewrite of `.python-version` is planned).
+Guarded (`--unsafe-fixes`): the fix replaces the version in `.python-version` with the image's
+(its full version when the image tag names one, else `3.11`-style). That is what the cluster
+runs, but it also changes the Python of every local `uv run`/`uv sync` and may need a new
+`uv lock` when `requires-python` or wheels differ between the versions — a change to look at,
+not to take blind.
 
 ## References
 - https://github.com/ray-project/ray/issues/59639
@@ -82,7 +87,7 @@ META = RuleMeta(
     name="python-version-mismatch",
     severity=Severity.ERROR,
     summary="The image's Python differs from the project's .python-version",
-    fix=None,
+    fix="guarded",
     doc=DOC,
 )
 
@@ -144,11 +149,21 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             fix=f"write {_show(ver)} (the image's full version) to {pinned.path}, or set "
             "UV_PYTHON to the image's interpreter",
             related=((what, where),),
+            edits=_pin_edits(repo, pinned, _show(ver)),
         )
         key = (location.path, location.line)
         if key not in found or found[key].severity < severity:
             found[key] = finding
     yield from found.values()
+
+
+def _pin_edits(repo: Repo, pinned: PythonVersionFile, version: str) -> tuple:
+    """The version on .python-version's line replaced by the image's (nothing else moves)."""
+    text = repo.texts.get(pinned.path)
+    if text is None:
+        return ()
+    edit = replace_in_lines(pinned.path, text, pinned.line, pinned.version, version)
+    return (edit,) if edit is not None else ()
 
 
 def _show(ver: PyVer) -> str:

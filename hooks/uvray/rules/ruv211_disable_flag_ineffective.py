@@ -6,6 +6,7 @@ from uvray.facts import UV_HOOK, Facts, Setting, falsy, truthy
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
+from uvray.rules._fixes import remove_setting
 
 FLAG = "RAY_ENABLE_UV_RUN_RUNTIME_ENV"
 # The first Ray release that reads the flag (ray_constants.py, PR #53060).
@@ -80,7 +81,12 @@ flag at `0`). On Ray < 2.47 remove the flag: it has no effect there; the hook va
 decides.
 
 ## Fix safety
-No automatic fix yet (removing the hook variable is the planned safe fix for (a)).
+Safe. For (a) `--fix` deletes the `RAY_RUNTIME_ENV_HOOK` assignment, which is what the flag
+asked for: the integration off. For (b) it deletes the flag, which changes nothing at runtime.
+The edit removes one `KEY=value` pair from an `ENV`/`ARG` line (keeping its other pairs,
+continuations and line endings; the whole instruction when it is the only pair), or one entry
+of a YAML `env:` mapping (with the `env:` key when it is the only entry). Shapes it cannot edit
+without guessing (JSON, flow mappings, a runtime_env left empty) are reported and not fixed.
 
 ## References
 - https://github.com/ray-project/ray/pull/53060
@@ -92,7 +98,7 @@ META = RuleMeta(
     name="disable-flag-ineffective",
     severity=Severity.WARNING,
     summary="RAY_ENABLE_UV_RUN_RUNTIME_ENV does not do what it says (hook still set, or Ray < 2.47)",
-    fix=None,
+    fix="safe",
     doc=DOC,
 )
 
@@ -135,6 +141,7 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             fix = (
                 "remove RAY_ENABLE_UV_RUN_RUNTIME_ENV (the hook variable alone decides before 2.47)"
             )
+            remove = flag
         elif falsy(flag.value) and hook_set:
             assert hook is not None
             message = (
@@ -145,6 +152,7 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
                 "every worker still starts with `uv run`."
             )
             fix = "remove RAY_RUNTIME_ENV_HOOK to turn the uv integration off"
+            remove = hook
         else:
             continue
         key = (flag.location.path, flag.location.line)
@@ -163,4 +171,5 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
             severity=META.severity,
             fix=fix,
             related=tuple(related),
+            edits=remove_setting(repo, remove),
         )

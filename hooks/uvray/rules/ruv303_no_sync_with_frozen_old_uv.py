@@ -7,6 +7,7 @@ from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
 from uvray.rules._common import judge_uv_commands
+from uvray.rules._fixes import remove_option, remove_setting
 
 # Measured with real uv: 0.5.4 is the last release whose `uv run` rejects --no-sync with --frozen.
 FIXED = (0, 5, 5)
@@ -45,8 +46,12 @@ Drop `UV_FROZEN`/`--frozen` for `uv run`: `--no-sync` already implies `--frozen`
 to 0.5.5 or newer.
 
 ## Fix safety
-No automatic fix yet. Dropping `UV_FROZEN` for the `uv run` is safe; other commands in the same
-env (`uv sync`) may still want it.
+- Safe when the command itself says `--frozen`: `--fix` deletes that word (and the blank before
+  it); `--no-sync` already implies `--frozen` for this command alone.
+- Guarded (`--unsafe-fixes`) when `UV_FROZEN` comes from the environment (`ENV`, `ARG`, a
+  workflow `env:`): the fix deletes that assignment (or the whole `ENV` line when it is the only
+  pair, or the `env:` key when it is the only entry), but another command in the same
+  environment — a build's `uv sync` — may rely on `UV_FROZEN`; add `--frozen` there if so.
 
 ## References
 - https://github.com/astral-sh/uv/issues/9397
@@ -59,14 +64,14 @@ META = RuleMeta(
     name="no-sync-with-frozen-old-uv",
     severity=Severity.ERROR,
     summary="uv < 0.5.5 rejects `uv run` with both --no-sync/UV_NO_SYNC and --frozen/UV_FROZEN",
-    fix=None,
+    fix="safe",
     doc=DOC,
 )
 
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     yield from judge_uv_commands(
-        facts, lambda use: _check_use(use) if use.cmd.sub == "run" else None
+        facts, lambda use: _check_use(repo, use) if use.cmd.sub == "run" else None
     )
 
 
@@ -80,7 +85,7 @@ def _source(use: CommandUse, flag: str, env_name: str) -> tuple[str, Setting | N
     return None
 
 
-def _check_use(use: CommandUse) -> Finding | None:
+def _check_use(repo: Repo, use: CommandUse) -> Finding | None:
     if use.uv.older_than(FIXED) is not True:
         return None  # fixed, or unknown: current uv accepts the combination
     no_sync = _source(use, "no-sync", "UV_NO_SYNC")
@@ -96,6 +101,12 @@ def _check_use(use: CommandUse) -> Finding | None:
         "(astral-sh/uv#9397); --no-sync already implies --frozen."
     )
     settings = [s for _, s in (no_sync, frozen) if s is not None]
+    frozen_setting = frozen[1]
+    if frozen_setting is None:
+        edits, applicability = remove_option(repo, use.cmd.location, "--frozen"), None
+    else:
+        # UV_FROZEN may also be what keeps another command (a build's `uv sync`) frozen.
+        edits, applicability = remove_setting(repo, frozen_setting), "guarded"
     return Finding(
         code=META.code,
         message=message,
@@ -103,4 +114,6 @@ def _check_use(use: CommandUse) -> Finding | None:
         severity=Severity.ERROR,
         fix="drop UV_FROZEN/--frozen for `uv run` (--no-sync implies it), or use uv >= 0.5.5",
         related=tuple((f"{s.name} set here", s.location) for s in settings),
+        edits=edits,
+        applicability=applicability,
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
+from uvray.edits import Edit, append_line, newline_of
 from uvray.facts import Facts
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
@@ -46,8 +47,10 @@ the root of the build context, creating the file if needed. Or copy only what th
 (`COPY pyproject.toml uv.lock ./`, `COPY src ./src`).
 
 ## Fix safety
-Planned as safe: appending `.venv` to `.dockerignore` (creating it if missing) only keeps the
-host environment out of the build context. No automatic fix is applied yet.
+Safe: `--fix` appends the environment's path (`.venv`, or `app/.venv` for a project in a
+subdirectory of the context) as the last line of the `.dockerignore` BuildKit uses for this
+Dockerfile, creating the file when there is none. Last, so it also overrides an earlier
+`!.venv`. It only keeps the host environment out of the build context; the image builds its own.
 
 ## References
 - https://docs.astral.sh/uv/guides/integration/docker/
@@ -60,7 +63,7 @@ META = RuleMeta(
     name="venv-in-build-context",
     severity=Severity.WARNING,
     summary="COPY/ADD of the build context brings the host's .venv into the image",
-    fix=None,
+    fix="safe",
     doc=DOC,
 )
 
@@ -132,7 +135,8 @@ def _check_copy(repo, facts, df, step: Step, context, ignore, ignore_path) -> Fi
             ),
             location=Location(df.path, ins.line),
             severity=META.severity,
-            fix=f"add `.venv` to {ignore_path}",
+            fix=f"add `{venv}` to {ignore_path}",
+            edits=_ignore_venvs(repo, ignore_path, kept),
         )
     return None
 
@@ -176,3 +180,13 @@ def _env_dir(repo: Repo, project_dir: str) -> str:
         if parent is not None and parent.has_workspace:
             return directory
     return project_dir
+
+
+def _ignore_venvs(repo: Repo, ignore_path: str, venvs: list[str]) -> tuple[Edit, ...]:
+    """Append the venvs to the ignore file (created when missing). Appended last, they also
+    override an earlier `!.venv`."""
+    text = repo.texts.get(ignore_path)
+    if text is None and repo.exists(ignore_path):
+        return ()  # there, but not read (excluded, unreadable): edit nothing blind
+    nl = newline_of(text or "")
+    return (append_line(ignore_path, text, nl.join(venvs)),)

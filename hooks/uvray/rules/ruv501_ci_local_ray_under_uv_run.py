@@ -9,6 +9,7 @@ from uvray.facts import Facts, falsy, version_lt
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
+from uvray.rules._fixes import add_job_env
 
 _FLAG = "RAY_ENABLE_UV_RUN_RUNTIME_ENV"
 # The first Ray release that starts workers with the driver's `uv run` by default (PR #53060).
@@ -65,9 +66,11 @@ Set `RAY_ENABLE_UV_RUN_RUNTIME_ENV: "0"` in the test job's `env:` (or the step's
 it to `1` in their own step and keep the warning suppressed there.
 
 ## Fix safety
-No automatic fix is applied yet. The planned fix is safe: it adds
-`RAY_ENABLE_UV_RUN_RUNTIME_ENV: "0"` to the job's `env:`, which only makes local Ray behave as it
-did before 2.47 (workers use the test process's Python, no `working_dir` upload).
+Safe: `--fix` adds `RAY_ENABLE_UV_RUN_RUNTIME_ENV: "0"` as the last entry of the job's block
+`env:` mapping (same indentation, the file's line endings), or a new `env:` block as the job's
+first key when it has none. That only makes local Ray behave as it did before 2.47 (workers use
+the test process's Python, no `working_dir` upload). Not fixed: a job whose `env:` is a flow
+mapping or an expression, and a flag already set to another value (uvray does not overrule it).
 
 ## References
 - https://docs.ray.io/en/latest/ray-core/handling-dependencies.html#using-uv-for-package-management
@@ -80,7 +83,7 @@ META = RuleMeta(
     name="ci-local-ray-under-uv-run",
     severity=Severity.WARNING,
     summary="CI runs tests under `uv run` with Ray >= 2.47: local ray.init() starts uv-run workers",
-    fix=None,
+    fix="safe",
     doc=DOC,
 )
 
@@ -130,7 +133,17 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
                 severity=META.severity,
                 fix=f'set {_FLAG}: "0" in the job env',
                 related=(("Ray version", ray_loc),),
+                edits=_job_env_edits(repo, wf, job) if value == "" else (),
             )
+
+
+def _job_env_edits(repo: Repo, wf, job) -> tuple:
+    """The flag, off, in the job's `env:` (one edit per job: every test command of the job
+    carries the same one, applied once)."""
+    text = repo.texts.get(wf.path)
+    if text is None or wf.is_action:
+        return ()
+    return add_job_env(text, wf.path, job.location.line, _FLAG, '"0"')
 
 
 def _runs_pytest(cmd: UvCommand) -> bool:
