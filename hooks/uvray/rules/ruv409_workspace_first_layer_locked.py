@@ -81,6 +81,8 @@ member's `pyproject.toml` too.
 Safe: the edit changes only that `RUN`: `--locked` becomes `--frozen`, and
 `--no-install-project` becomes `--no-install-workspace` (or `--no-install-workspace` is added
 after `--frozen` when neither is there). The lock is still checked by the later full sync.
+`--no-install-workspace` exists since uv 0.3 (uv's `changelogs/0.3.x.md`), so no uv version
+this rule can meet lacks it; the behaviour above does not depend on the uv version.
 Line continuations, line endings and `# escape=` directives are untouched. When `--locked` comes
 from `UV_LOCKED` rather than the command line, no edit is made.
 
