@@ -204,10 +204,19 @@ def _apply(chosen: list[Finding], bases: dict[str, str | None]) -> dict[str, str
 def write(root: str, result: FixResult) -> list[InputError]:
     """Write every changed file; a file changed on disk since it was read is left alone."""
     errors: list[InputError] = []
+    # A symlink and its target can both be in the repository: one file, written once.
+    by_target: dict[str, list[str]] = {}
     for path in result.changed:
+        by_target.setdefault(os.path.realpath(os.path.join(root, path)), []).append(path)
+    for paths in by_target.values():
+        path = paths[0]
+        if len({result.texts[p] for p in paths}) > 1:
+            for p in paths:
+                errors.append(InputError(p, "not written: fixes disagree for one file (a link)"))
+            continue
         error = _write_one(root, path, result.originals.get(path), result.texts[path])
         if error is not None:
-            errors.append(InputError(path, error))
+            errors.extend(InputError(p, error) for p in paths)
     return errors
 
 
