@@ -32,14 +32,15 @@ def expected_files() -> dict[Path, str]:
 
 
 def rules_table() -> str:
-    rows = ["| Code | Name | Severity | What it finds |", "|---|---|---|---|"]
+    rows = ["| Code | Name | Severity | Fix | What it finds |", "|---|---|---|---|---|"]
     for code, meta in sorted(all_rules().items()):
+        fix = {"safe": "safe", "guarded": "guarded"}.get(meta.fix or "", "")
         rows.append(
-            f"| [{code}](docs/rules/{code}.md) | `{meta.name}` | {meta.severity.label} | {meta.summary} |"
+            f"| [{code}](docs/rules/{code}.md) | `{meta.name}` | {meta.severity.label} | {fix} | {meta.summary} |"
         )
     for code, old in sorted(retired().items()):
         rows.append(
-            f"| [{code}](docs/rules/{code}.md) | `{old.name}` | retired | {old.reason.removeprefix('retired: ')} |"
+            f"| [{code}](docs/rules/{code}.md) | `{old.name}` | retired | | {old.reason.removeprefix('retired: ')} |"
         )
     return "\n".join(rows)
 

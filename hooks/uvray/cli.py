@@ -126,9 +126,10 @@ def _rules() -> int:
     width = max(len(m.name) for m in rules.values())
     for code in sorted(rules):
         meta = rules[code]
-        print(f"{code}  {meta.name:<{width}}  {meta.severity.label:<7}  {meta.summary}")
+        fix = f"fix:{meta.fix}" if meta.fix else ""
+        print(f"{code}  {meta.name:<{width}}  {meta.severity.label:<7}  {fix:<11}  {meta.summary}")
     for code, old in sorted(retired().items()):
-        print(f"{code}  {old.name:<{width}}  retired  {old.reason}")
+        print(f"{code}  {old.name:<{width}}  {'retired':<7}  {'':<11}  {old.reason}")
     return EXIT_OK
 
 

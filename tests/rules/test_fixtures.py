@@ -136,3 +136,14 @@ def test_fix(code: str, case: Path, tmp_path: Path, capsys) -> None:
     assert main(args) == 0
     assert "Fixed" not in capsys.readouterr().out
     assert _snapshot(repo) == after
+
+
+def test_every_fixable_rule_has_a_fixed_fixture() -> None:
+    from uvray.registry import all_rules
+
+    missing = [
+        code
+        for code, meta in all_rules().items()
+        if meta.fix and not any((FIXTURES / code / "bad").glob("*/fixed"))
+    ]
+    assert missing == []
