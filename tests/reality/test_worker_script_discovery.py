@@ -156,24 +156,33 @@ def labs(uv_bin: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
 
 
 def test_old_uv_runs_the_worker_script_in_the_working_dir_project(labs: Mapping) -> None:
-    """uv 0.11.33: `uv run <script outside the project>` syncs and uses the cwd's project env."""
+    """uv 0.11.33: `uv run <script outside the project>` syncs and uses the cwd's project env
+    (with `--isolated`: a temporary env holding the project's dependencies)."""
     lab = labs[OLD]
     copy, result = lab.worker("run")
     assert imports(result), result.stderr
     assert prefix_of(result) == copy / ".venv"
+    _copy, isolated = lab.worker("run", "--isolated")
+    assert imports(isolated), isolated.stderr
 
 
 @pytest.mark.parametrize(
     "uv_args",
-    [("run",), ("run", "--directory", "."), ("run", "--python", "{python_version}")],
-    ids=["ray-2.53-form", "directory-dot", "ray-2.54-form-with-python-pin"],
+    [
+        ("run",),
+        ("run", "--directory", "."),
+        ("run", "--python", "{python_version}"),
+        ("run", "--isolated"),
+    ],
+    ids=["ray-2.53-form", "directory-dot", "ray-2.54-form-with-python-pin", "isolated"],
 )
 def test_new_uv_runs_the_worker_script_outside_the_project(
     labs: Mapping, uv_args: tuple[str, ...]
 ) -> None:
     """uv 0.12.0: the same command discovers no project from the script's directory and runs it
     with the first interpreter found: `No module named …`, exit 1, no uv error. Ray 2.54's
-    `--python X.Y.Z` (PR #59768) and `--directory .` change nothing."""
+    `--python X.Y.Z` (PR #59768), `--directory .` and `py_executable: uv run --isolated` change
+    nothing."""
     lab = labs[NEW]
     version = ".".join(map(str, sys.version_info[:3]))
     args = [a.format(python_version=version) for a in uv_args]
@@ -251,3 +260,22 @@ def test_preview_brings_the_new_discovery_to_old_uv(
     with preview on, 0.11.33 already runs the worker script outside the project."""
     copy, result = labs[OLD].worker("run", **settings)
     assert runs_outside_project(result, copy)
+
+
+def test_new_uv_uses_the_project_whose_venv_holds_the_script(labs: Mapping) -> None:
+    """When Ray is installed in a project's in-tree `.venv`, the worker script sits under that
+    project: uv 0.12.0 uses it (the image's copy), not the working_dir copy the worker runs in."""
+    lab = labs[NEW]
+    image = lab.work / "image-app"
+    shutil.copytree(lab.project, image, ignore=shutil.ignore_patterns(".venv"))
+    synced = run([lab.uv, "sync", "--python", lab.base_python], image, lab.env())
+    assert synced.returncode == 0, synced.stderr
+    site_packages = next((image / ".venv").glob("lib/python*/site-packages"))
+    workers = site_packages / "ray" / "_private" / "workers"
+    workers.mkdir(parents=True)
+    (workers / "default_worker.py").write_text(WORKER)
+    copy = lab.work / "_ray_pkg_under_venv"
+    shutil.copytree(lab.project, copy, ignore=shutil.ignore_patterns(".venv"))
+    result = run([lab.uv, "run", workers / "default_worker.py"], copy, lab.env())
+    assert imports(result), result.stderr
+    assert prefix_of(result) == image / ".venv"
