@@ -37,8 +37,10 @@ def kind_of(relpath: str) -> str | None:
     """What uvray reads this file as, from its path alone; None when it is not ours."""
     name = relpath.rsplit("/", 1)[-1]
     lower = name.lower()
-    if lower.endswith(".dockerignore") and lower != ".dockerignore":
-        return None  # BuildKit's per-Dockerfile ignore file, e.g. Dockerfile.dockerignore
+    if lower.endswith(".dockerignore"):
+        # The context's own, or BuildKit's per-Dockerfile one (Dockerfile.dockerignore), which
+        # wins over it for that Dockerfile.
+        return "dockerignore"
     if _DOCKERFILE.match(name) and not lower.endswith(_NOT_DOCKERFILE_SUFFIXES):
         return "dockerfile"
     if lower in ("action.yml", "action.yaml"):
@@ -51,7 +53,7 @@ def kind_of(relpath: str) -> str | None:
         return "uvlock"
     if name == ".python-version":
         return "python-version"
-    if name in (".dockerignore", ".rayignore", ".gitignore"):
+    if name in (".rayignore", ".gitignore"):
         return name[1:]
     if name == "uvray.toml":
         return "config"

@@ -36,6 +36,7 @@ from uvray.model import Repo, dir_of
 if TYPE_CHECKING:
     from uvray.config import Config
     from uvray.readers.dockerfile import Dockerfile, Stage, Step
+    from uvray.readers.ignorefile import IgnoreFile
     from uvray.readers.pyproject import Pyproject, UvLock
 
 UV_HOOK = "ray._private.runtime_env.uv_runtime_env_hook.hook"
@@ -358,6 +359,17 @@ class Facts:
             known = project.dir if project is not None else directory
             self._contexts_dirs[df.path] = known
         return known
+
+    def docker_ignore(self, df: Dockerfile) -> tuple[IgnoreFile | None, str]:
+        """The ignore file BuildKit applies to this Dockerfile's build: `<Dockerfile>.dockerignore`
+        next to the Dockerfile wins over the context's `.dockerignore`. Returns it (None when
+        there is none) and the path it has, or the one a fix would create."""
+        own = self.repo.ignore_file(dir_of(df.path), df.path.rsplit("/", 1)[-1] + ".dockerignore")
+        if own is not None:
+            return own, own.path
+        context = self.context_dir(df)
+        path = posixpath.join(context, ".dockerignore") if context else ".dockerignore"
+        return self.repo.ignore_file(context, ".dockerignore"), path
 
     def run_commands(self, df: Dockerfile, step: Step) -> tuple[list[Recognised], list[UvPin]]:
         """uv/ray commands and uv pins of one RUN, with ARG/ENV values substituted."""

@@ -32,7 +32,9 @@ class Repo:
     pyprojects: dict[str, Pyproject] = field(default_factory=dict)  # by directory ("" = root)
     locks: dict[str, UvLock] = field(default_factory=dict)
     python_versions: dict[str, PythonVersionFile] = field(default_factory=dict)
-    ignore_files: dict[tuple[str, str], IgnoreFile] = field(default_factory=dict)  # (dir, name)
+    ignore_files: dict[tuple[str, str], IgnoreFile] = field(
+        default_factory=dict
+    )  # (dir, file name)
     runtime_envs: list[RuntimeEnv] = field(default_factory=list)
     kuberay: list[KubeRayResource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
@@ -198,7 +200,8 @@ def _add(repo: Repo, kind: str, relpath: str, text: str) -> None:
         flavour = "docker" if kind == "dockerignore" else "git"
         model, errors = read_ignore_file(text, relpath, flavour)
         if model is not None:
-            repo.ignore_files[(directory, "." + kind)] = model
+            # Keyed by file name: `.dockerignore` and `Dockerfile.dockerignore` can share a dir.
+            repo.ignore_files[(directory, relpath.rsplit("/", 1)[-1])] = model
     elif kind == "runtime-env":
         from uvray.readers.rayconfig import read_runtime_env
 

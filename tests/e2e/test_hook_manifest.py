@@ -36,11 +36,12 @@ SAMPLES = [
     ("Containerfile", True),
     ("Containerfile.cuda", True),
     ("images/base.containerfile", True),
-    # ... but not BuildKit's per-Dockerfile ignore files (identify tags these as dockerfile)
-    ("Dockerfile.dockerignore", False),
-    ("docker/Dockerfile.cuda.dockerignore", False),
-    ("app.Dockerfile.dockerignore", False),
-    ("Containerfile.dockerignore", False),
+    # BuildKit's per-Dockerfile ignore files are read as ignore files (identify tags them as
+    # dockerfile; kind_of says "dockerignore")
+    ("Dockerfile.dockerignore", True),
+    ("docker/Dockerfile.cuda.dockerignore", True),
+    ("app.Dockerfile.dockerignore", True),
+    ("Containerfile.dockerignore", True),
     # ... while the build context's own ignore file is read
     (".dockerignore", True),
     ("services/api/.dockerignore", True),

@@ -14,8 +14,9 @@ DOC = """\
 ## What it does
 Flags `uv sync`/`uv run`/`uv export` with `--frozen` or `--locked` (or `UV_FROZEN`/`UV_LOCKED` in
 the environment) that runs before `uv.lock` is in place: in a Dockerfile, before a `COPY`/`ADD` or
-bind mount brings `uv.lock` into the project directory (or when `.dockerignore` keeps it out of
-the build context, or the context has none); in a workflow, when the repository has no `uv.lock`
+bind mount brings `uv.lock` into the project directory (or when `.dockerignore` — or BuildKit's
+per-Dockerfile `<Dockerfile>.dockerignore`, which replaces it for that Dockerfile — keeps it out
+of the build context, or the context has none); in a workflow, when the repository has no `uv.lock`
 for the step's directory (or `.gitignore` keeps it out of the checkout).
 
 ## Why is this bad?
@@ -116,7 +117,7 @@ def _check_dockerfile(repo, facts, use: CommandUse, mode, cache) -> Finding | No
     df, stage, step = use.dockerfile, use.stage, use.step
     assert df is not None and stage is not None and step is not None
     context = facts.context_dir(df)
-    lock_in_context, ignored_by = _context_lock(repo, df, context)
+    lock_in_context, ignored_by = _context_lock(repo, facts, df, context)
     usable = lock_in_context and ignored_by is None
     present = _locks_before(facts, repo, df, stage, step, context, usable)
     if _locked_earlier_in_same_run(facts, df, step, use):
@@ -142,12 +143,12 @@ def _check_dockerfile(repo, facts, use: CommandUse, mode, cache) -> Finding | No
     )
 
 
-def _context_lock(repo: Repo, df: Dockerfile, context: str) -> tuple[bool, str | None]:
+def _context_lock(repo: Repo, facts, df: Dockerfile, context: str) -> tuple[bool, str | None]:
     """Is uv.lock in the build context, and which .dockerignore (if any) keeps it out?"""
     lock_path = posixpath.join(context, "uv.lock") if context else "uv.lock"
     if not repo.exists(lock_path):
         return False, None
-    ignore = repo.ignore_file(context, ".dockerignore")
+    ignore, _path = facts.docker_ignore(df)
     if ignore is not None and ignore.ignores("uv.lock"):
         return True, ignore.path
     return True, None

@@ -7,8 +7,7 @@ from uvray.edits import Edit, append_line, newline_of
 from uvray.facts import Facts
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
-from uvray.readers.dockerfile import Dockerfile, Step
-from uvray.readers.ignorefile import IgnoreFile, read_ignore_file
+from uvray.readers.dockerfile import Step
 from uvray.rules import RuleMeta
 
 DOC = """\
@@ -79,23 +78,11 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
         if not copies:
             continue
         context = facts.context_dir(df)
-        ignore, ignore_path = _ignore_file(repo, df, context)
+        ignore, ignore_path = facts.docker_ignore(df)
         for step in copies:
             finding = _check_copy(repo, facts, df, step, context, ignore, ignore_path)
             if finding is not None:
                 yield finding
-
-
-def _ignore_file(repo: Repo, df: Dockerfile, context: str) -> tuple[IgnoreFile | None, str]:
-    """The ignore file BuildKit uses: `<Dockerfile>.dockerignore` next to the Dockerfile wins
-    over the context's `.dockerignore`. Returns the file and the path it has (or would have)."""
-    own = df.path + ".dockerignore"
-    text = repo.script(own)
-    if text is not None:
-        model, _errors = read_ignore_file(text, own, "docker")
-        return model, own
-    path = posixpath.join(context, ".dockerignore") if context else ".dockerignore"
-    return repo.ignore_file(context, ".dockerignore"), path
 
 
 def _check_copy(repo, facts, df, step: Step, context, ignore, ignore_path) -> Finding | None:
