@@ -287,3 +287,36 @@ def test_staged_dockerfile_alone_is_checked_with_the_repo_as_context(
     assert "RUV302" not in out, out
     assert re.search(r"\bin 1 file\b", out), out  # only the staged Dockerfile was passed
     assert pyproject.read_text(encoding="utf-8") == edited  # pre-commit restored the edit
+
+
+@pytest.mark.slow
+def test_fix_hook_rewrites_the_file_and_pre_commit_says_so(
+    tmp_path: Path, hook_repo: Path, pre_commit_home: Path
+) -> None:
+    """`args: [--fix]`: the hook fixes the staged Dockerfile, exits 1 so the commit stops
+    ("files were modified by this hook"), and the next run passes."""
+    rev = _git(hook_repo, "rev-parse", "HEAD").strip()
+    config = tmp_path / "fix-config.yaml"
+    config.write_text(
+        f"repos:\n- repo: {json.dumps(str(hook_repo))}\n  rev: {rev}\n  hooks:\n  - id: uvray\n"
+        "    args: [--fix, --select, RUV402]\n",
+        encoding="utf-8",
+    )
+    repo = _init_repo(tmp_path / "fixme")
+    dockerfile = repo / "Dockerfile"
+    dockerfile.write_text(
+        "FROM python:3.12-slim\n"
+        "COPY --from=ghcr.io/astral-sh/uv:0.8.15 /uv /uvx /bin/\n"
+        "RUN --mount=type=cache,target=/root/.cache/uv uv pip install --system six\n",
+        encoding="utf-8",
+    )
+    _git(repo, "add", "-A")
+    pre_commit = PreCommit(hook_repo, config, pre_commit_home)
+    rc, out, _ = pre_commit.run(repo, "--all-files")
+    assert rc == 1, out
+    assert "files were modified by this hook" in out, out
+    assert "Fixed RUV402 in Dockerfile:3" in out, out
+    assert "ENV UV_LINK_MODE=copy\nRUN --mount" in dockerfile.read_text(encoding="utf-8")
+    _git(repo, "add", "-A")
+    rc, out, _ = pre_commit.run(repo, "--all-files")
+    assert rc == 0, out
