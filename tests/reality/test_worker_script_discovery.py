@@ -231,16 +231,18 @@ def test_no_sync_does_not_change_discovery(labs: Mapping) -> None:
             assert runs_outside_project(result, copy)
 
 
-@pytest.mark.parametrize("how", ["VIRTUAL_ENV", "PATH"])
+@pytest.mark.parametrize("how", ["VIRTUAL_ENV", "PATH", "UV_PYTHON"])
 def test_new_uv_finds_the_env_named_by_virtual_env_or_path(labs: Mapping, how: str) -> None:
-    """Outside a project uv runs the first interpreter it finds: VIRTUAL_ENV, then `python` on
-    PATH. An image that names its env there (`ENV PATH=/opt/venv/bin:$PATH`) keeps workers in
+    """Outside a project uv runs the interpreter UV_PYTHON names, else the first it finds:
+    VIRTUAL_ENV, then `python` on PATH. An image that names its env there (`ENV PATH=/opt/venv/bin:$PATH`) keeps workers in
     it with uv 0.12.0 (unsynced): RUV110 does not fire for it."""
     lab = labs[NEW]
     shared = lab.build_shared_env()
     extra = {"UV_PROJECT_ENVIRONMENT": str(shared)}
     if how == "VIRTUAL_ENV":
         extra["VIRTUAL_ENV"] = str(shared)
+    elif how == "UV_PYTHON":
+        extra["UV_PYTHON"] = str(shared / "bin" / "python")
     else:
         extra["PATH"] = os.pathsep.join([str(shared / "bin"), lab.env()["PATH"]])
     _copy, result = lab.worker("run", **extra)

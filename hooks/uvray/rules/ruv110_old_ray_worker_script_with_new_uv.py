@@ -3,7 +3,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from uvray.facts import Facts, Setting, WorkerContext, truthy
+from uvray.facts import Facts, WorkerContext, truthy
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
@@ -75,7 +75,7 @@ a script outside it that imports the project's dependency, run from a fresh copy
   uv error; `UV_NO_SYNC=1` changes nothing (uv warns "`--no-sync` has no effect when used outside
   of a project");
 - uv 0.12.0 with `--project .`, `UV_PROJECT=.`, or `uv run python <script>`: the copy's `.venv`;
-  with `VIRTUAL_ENV` or `PATH` naming a prebuilt env: that env (unsynced).
+  with `VIRTUAL_ENV`, `PATH` or `UV_PYTHON` naming a prebuilt env: that env (unsynced).
 With real Ray 2.44.0 and uv 0.13.9 the workers died with `No module named 'ray'` and the job hung
 (`shared/reality.md`). If Ray itself is installed in a project's in-tree `.venv` (the script then
 sits under that project), uv 0.12 uses *that* project, the image's copy, not the job's
@@ -156,7 +156,7 @@ def _judge(ctx: WorkerContext) -> Finding | None:
         if ray_old is False:
             return None
         starts = "Ray's uv hook"
-    if _explicit_project(ctx) or _env_interpreter(ctx) is not None:
+    if _explicit_project(ctx) or _env_interpreter(ctx):
         return None
     uv_new = _new_discovery(ctx)
     if uv_new is False or (uv_new is None and ray_old is None):
@@ -179,36 +179,37 @@ def _judge(ctx: WorkerContext) -> Finding | None:
 
 def _explicit_project(ctx: WorkerContext) -> bool:
     """`--project`/`UV_PROJECT` beat script-relative discovery (crates/uv/src/lib.rs); with
-    `--no-project` no uv release uses the project, so this rule has nothing to add."""
+    `--no-project`/`UV_NO_PROJECT` no uv release uses the project: nothing changed at 0.12."""
     flags = ctx.worker_flags
     if "project" in flags or "no-project" in flags:
+        return True
+    no_project = ctx.setting("UV_NO_PROJECT")
+    if no_project is not None and truthy(no_project.value):
         return True
     project = ctx.setting("UV_PROJECT")
     return project is not None and bool(project.value or project.raw)
 
 
-def _env_interpreter(ctx: WorkerContext) -> Setting | None:
-    """What makes uv >= 0.12 pick a venv's interpreter outside a project: VIRTUAL_ENV, a venv's
-    bin first on PATH, or UV_PYTHON naming a venv's python (measured: the worker then runs in
-    that env, unsynced)."""
+def _env_interpreter(ctx: WorkerContext) -> bool:
+    """Does uv >= 0.12 pick a venv's interpreter outside a project? It does for VIRTUAL_ENV, a
+    venv's bin first on PATH, or UV_PYTHON/--python naming a venv's python (measured: the worker
+    then runs in that env, unsynced)."""
     venv = ctx.setting("VIRTUAL_ENV")
     if venv is not None and (venv.value or venv.raw):
-        return venv
+        return True
     project_env = ctx.setting("UV_PROJECT_ENVIRONMENT")
     env_dir = (project_env.value or project_env.raw) if project_env is not None else None
     path = ctx.setting("PATH")
-    if path is not None:
-        first = (path.value or path.raw or "").split(":", 1)[0]
-        if _is_venv_bin(first, env_dir):
-            return path
+    if path is not None and _is_venv_bin((path.value or path.raw or "").split(":", 1)[0], env_dir):
+        return True
     python = ctx.setting("UV_PYTHON")
     flags = ctx.worker_flags
-    for text in [*(flags.get("python") or []), *(flags.get("p") or [])] + (
-        [python.value or python.raw] if python is not None else []
-    ):
-        if text and "/" in text and _is_venv_bin(posixpath.dirname(text), env_dir):
-            return python
-    return None
+    wanted = [*(flags.get("python") or []), *(flags.get("p") or [])]
+    if python is not None:
+        wanted.append(python.value or python.raw)
+    return any(
+        text and "/" in text and _is_venv_bin(posixpath.dirname(text), env_dir) for text in wanted
+    )
 
 
 def _is_venv_bin(directory: str, project_env: str | None) -> bool:
