@@ -215,10 +215,9 @@ def test_two_fixers_at_once_never_corrupt(tmp_path: Path) -> None:
             for _ in range(2)
         ]
         codes = [p.wait(timeout=60) for p in procs]
-        # One fixes (1); the other finds nothing left (0) or refuses a file it read before the
-        # first one wrote it (2).
-        assert all(code in (0, 1, 2) for code in codes), codes
-        assert 1 in codes, codes
+        # Both fix (1), or the later one finds nothing left (0). A file the other process has
+        # already written with the same fix is no conflict.
+        assert all(code in (0, 1) for code in codes), codes
         for name in ("Dockerfile", "sub/Dockerfile"):
             assert (tmp_path / name).read_text() == FIXED_CACHE_RUN
         leftovers = [p.name for p in tmp_path.rglob(".uvray-fix-*")]

@@ -239,9 +239,12 @@ def _write_one(root: str, path: str, original: str | None, text: str) -> str | N
             return None
         with _locked(target):
             current = _read_bytes(target)
-            if current is None or _decode(current) != original:
+            now = _decode(current) if current is not None else None
+            if now == text:
+                return None  # someone (another uvray) already wrote exactly this
+            if now != original:
                 return "not written: the file changed on disk since uvray read it"
-            bom = _BOM if current.startswith(_BOM) else b""
+            bom = _BOM if current is not None and current.startswith(_BOM) else b""
             tmp = _temp_copy(target, bom + text.encode("utf-8"), os.stat(target).st_mode & 0o7777)
             try:
                 os.replace(tmp, target)
