@@ -341,7 +341,7 @@ def _workflow_steps(facts: Facts) -> dict[int, tuple[str, Mapping[str, object]]]
                     prefix = {k: _Value(v, item.location) for k, v in item.assignments.items()}
                     out[id(item)] = (directory, {**env, **prefix})
                     continue
-                out[id(item)] = (directory, out.get(id(item), (directory, env))[1])
+                out[id(item)] = (directory, env)
             _attach_prefixes(found, out)
         return out
 
