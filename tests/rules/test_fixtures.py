@@ -147,3 +147,21 @@ def test_every_fixable_rule_has_a_fixed_fixture() -> None:
         if meta.fix and not any((FIXTURES / code / "bad").glob("*/fixed"))
     ]
     assert missing == []
+
+
+def test_no_fixture_file_is_ignored_by_git() -> None:
+    """A fixture's own .gitignore applies to the uvray repository too: a file it ignores would
+    be missing from every clone (CI) while present here. Such files must be added with -f."""
+    import subprocess
+
+    root = FIXTURES.parents[2]
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "ls-files", "--others", "--ignored", "--exclude-standard", str(FIXTURES)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert [p for p in listed if "__pycache__" not in p] == []

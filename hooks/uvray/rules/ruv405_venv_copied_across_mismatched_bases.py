@@ -152,21 +152,23 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
 def _judge(
     facts: Facts, df: Dockerfile, final: Stage, builder: Stage, step: Step
 ) -> Finding | None:
+    b_root, f_root = builder.ancestry()[-1], final.ancestry()[-1]
+    if not b_root.base_known or not f_root.base_known:
+        return None  # an ARG-based FROM uvray cannot resolve
+    managed = facts.memo(("RUV405-managed", id(builder)), lambda: _managed(facts, df, builder))
+    if managed is None and _normal(b_root.base) == _normal(f_root.base):
+        return None  # the usual multi-stage build: same base, its own Python
     venvs = facts.memo(("RUV405-venvs", id(builder)), lambda: _venvs(facts, df, builder))
     copied = _copied_venv(df, step, venvs)
     if copied is None:
         return None
     source, venv = copied
-    b_root, f_root = builder.ancestry()[-1], final.ancestry()[-1]
-    if not b_root.base_known or not f_root.base_known:
-        return None  # an ARG-based FROM uvray cannot resolve
     where = Location(df.path, step.instruction.line)
     related = (
         (f"builder stage {builder.label}", Location(df.path, builder.from_instruction.line)),
         ("final stage", Location(df.path, final.from_instruction.line)),
     )
     copy = f"`COPY --from={builder.label} {source}` copies the virtual environment {venv}"
-    managed = facts.memo(("RUV405-managed", id(builder)), lambda: _managed(facts, df, builder))
     if managed is not None:
         reason, install_dir = managed
         if _copies_dir(df, final, builder, install_dir):
@@ -302,6 +304,16 @@ def _copied_venv(df: Dockerfile, step: Step, venvs: list[str]) -> tuple[str, str
     return None
 
 
+_PYTHON_INSTALL = re.compile(r"python\s+install")
+
+
+def _may_manage(text: str) -> bool:
+    """Can this text ask uv for a managed Python on a base that has one? Every way
+    _managed_reason fires there says `managed` (--managed-python, only-managed) or
+    `python install`."""
+    return "managed" in text or ("install" in text and _PYTHON_INSTALL.search(text) is not None)
+
+
 def _managed(facts: Facts, df: Dockerfile, builder: Stage) -> tuple[str, str] | None:
     """(why, install dir) when the builder's environments use a uv-managed Python."""
     steps = builder.all_steps()
@@ -309,6 +321,14 @@ def _managed(facts: Facts, df: Dockerfile, builder: Stage) -> tuple[str, str] | 
     reason = None
     install_dir = None
     base = builder.ancestry()[-1]
+    interpreter = _interpreter(base.base)
+    if interpreter is not None and interpreter.kind != "none":
+        # A base with Python: only an explicit request makes uv manage one. Most builders
+        # have none, and the words are cheaper to look for than commands to parse.
+        texts = [step.instruction.args for step in steps]
+        texts += [h.body for step in steps for h in step.instruction.heredocs]
+        if not any(_may_manage(t) for t in texts):
+            return None
     for step in steps:
         ins = step.instruction
         if ins.keyword != "RUN":

@@ -238,9 +238,19 @@ def _copy_step(facts, df: Dockerfile, stage: Stage, step: Step, envs) -> None:
     if source_stage is None or source_stage is stage or source_stage in stage.ancestry():
         return
     chown = ins.flag("chown")
-    handed = chown is not None and not is_root(chown)
+    if chown is not None and not is_root(chown):
+        # Handed over: whatever lands is the user's. No need to work out what the source stage
+        # built (the usual multi-stage shape, so this matters for speed).
+        words = step.words(df.escape)
+        if len(words) >= 2 and words[-1][1]:
+            dest_path = _join(step.workdir, words[-1][0])
+            for path, env in list(envs.items()):
+                if env is not None and _covers(dest_path, path):
+                    envs[path] = None
+        return
+    handed = False
     built = root_envs(facts, df, source_stage)
-    if not built and not handed:
+    if not built:
         return
     words = step.words(df.escape)
     if len(words) < 2:
