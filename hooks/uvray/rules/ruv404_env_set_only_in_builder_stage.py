@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from uvray.commands import UvCommand, recognise_words
 from uvray.edits import Edit, indent_of, insert_after_line, keyword_like, newline_of
-from uvray.facts import Facts, ImageFacts, image_command
+from uvray.facts import Facts, ImageFacts, WorkerContext, image_command
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.readers.dockerfile import Dockerfile, Stage, Var, _raw_words, expand
@@ -138,13 +138,27 @@ def _runs_uv(facts: Facts, image: ImageFacts) -> tuple[str, Location | None] | N
         found = recognise_words(argv, {}, loc, lambda _name: None)
         if any(isinstance(c, UvCommand) and c.sub == "run" for c in found):
             return f"its {ins.keyword} runs `uv run`", loc
-    for ctx in facts.contexts:
-        if ctx.image is image and ctx.integration.active:
-            return (
-                f"Ray starts its workers with `uv run` ({ctx.integration.reason})",
-                ctx.integration.location,
-            )
+    ctx = _active_contexts(facts).get(id(image))
+    if ctx is not None:
+        return (
+            f"Ray starts its workers with `uv run` ({ctx.integration.reason})",
+            ctx.integration.location,
+        )
     return None
+
+
+def _active_contexts(facts: Facts) -> dict[int, WorkerContext]:
+    """The first context with Ray's uv integration active, per image: one pass over the
+    contexts, not one per image (a monorepo has hundreds of both)."""
+
+    def build() -> dict[int, WorkerContext]:
+        found: dict[int, WorkerContext] = {}
+        for ctx in facts.contexts:
+            if ctx.image is not None and ctx.integration.active:
+                found.setdefault(id(ctx.image), ctx)
+        return found
+
+    return facts.memo(("RUV404-active-contexts",), build)
 
 
 def _finding(
