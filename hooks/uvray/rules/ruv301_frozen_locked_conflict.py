@@ -7,6 +7,7 @@ from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
 from uvray.rules._common import judge_uv_commands
+from uvray.rules._fixes import remove_option, remove_setting
 
 # Measured with real uv (tests/reality/test_frozen_locked.py): before 0.9.23 even UV_FROZEN=0
 # conflicts with --locked; from 0.9.23 a truthy env var conflicts with the opposite flag; from
@@ -53,7 +54,13 @@ Drop one of the two: keep `--locked` (fail when `uv.lock` is stale) or `UV_FROZE
 re-lock), not both. With uv ≥ 0.9.23, `UV_FROZEN=0 uv sync --locked` also works.
 
 ## Fix safety
-No automatic fix: which of the two you meant is a choice.
+Guarded (`--unsafe-fixes` only): which of the two you meant is a choice, so `--fix` alone never
+makes it. With `--unsafe-fixes` uvray keeps the environment-wide setting and drops the
+command's flag (`uv sync --locked` under `UV_FROZEN=1` becomes `uv sync`, still frozen: the
+lock is used as is, but no longer checked against `pyproject.toml`); with both variables set it
+deletes `UV_LOCKED` and keeps `UV_FROZEN` (the usual Docker setting); a `UV_FROZEN=0` that old uv
+treats as set is deleted. If you wanted the lock check, drop `UV_FROZEN` instead (or, with uv ≥
+0.9.23, set `UV_FROZEN=0` for that command).
 
 ## References
 - https://github.com/astral-sh/uv/issues/17044
@@ -66,18 +73,18 @@ META = RuleMeta(
     name="frozen-locked-conflict",
     severity=Severity.ERROR,
     summary="UV_FROZEN/UV_LOCKED in the environment contradict --locked/--frozen",
-    fix=None,
+    fix="guarded",
     doc=DOC,
 )
 
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     yield from judge_uv_commands(
-        facts, lambda use: _check_use(use) if use.cmd.is_project_command else None
+        facts, lambda use: _check_use(repo, use) if use.cmd.is_project_command else None
     )
 
 
-def _check_use(use: CommandUse) -> Finding | None:
+def _check_use(repo: Repo, use: CommandUse) -> Finding | None:
     frozen = use.setting("UV_FROZEN")
     locked = use.setting("UV_LOCKED")
     if frozen is not None and locked is not None and truthy(frozen.value) and truthy(locked.value):
@@ -89,13 +96,19 @@ def _check_use(use: CommandUse) -> Finding | None:
             "`UV_LOCKED` (environment variable) cannot be used with `UV_FROZEN` (environment "
             "variable)``.",
             (frozen, locked),
+            # Keep UV_FROZEN (the usual Docker setting, trap 7); UV_LOCKED goes.
+            remove_setting(repo, locked),
         )
     for setting, flag in ((frozen, "locked"), (locked, "frozen")):
         if setting is None or not use.cmd.has(flag):
             continue
         message, severity = _env_flag_verdict(use, setting, flag)
         if message is not None:
-            return _finding(use, severity, message, (setting,))
+            if falsy(setting.value) or setting.value == "":
+                edits = remove_setting(repo, setting)  # a "switched off" variable old uv obeys
+            else:
+                edits = remove_option(repo, use.cmd.location, f"--{flag}")
+            return _finding(use, severity, message, (setting,), edits)
     return None
 
 
@@ -139,7 +152,7 @@ def _env_flag_verdict(use: CommandUse, setting: Setting, flag: str):
     return base + text, Severity.ERROR
 
 
-def _finding(use: CommandUse, severity: Severity, message: str, settings) -> Finding:
+def _finding(use: CommandUse, severity: Severity, message: str, settings, edits=()) -> Finding:
     return Finding(
         code=META.code,
         message=message,
@@ -147,6 +160,7 @@ def _finding(use: CommandUse, severity: Severity, message: str, settings) -> Fin
         severity=severity,
         fix="drop one: keep --locked or UV_FROZEN (or --frozen or UV_LOCKED), not both",
         related=tuple((f"{s.name} set here", s.location) for s in settings),
+        edits=edits,
     )
 
 
