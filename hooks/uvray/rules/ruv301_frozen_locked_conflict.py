@@ -80,11 +80,12 @@ META = RuleMeta(
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     yield from judge_uv_commands(
-        facts, lambda use: _check_use(repo, use) if use.cmd.is_project_command else None
+        facts, lambda use: _check_use(use, repo) if use.cmd.is_project_command else None
     )
 
 
-def _check_use(repo: Repo, use: CommandUse) -> Finding | None:
+def _check_use(use: CommandUse, repo: Repo | None = None) -> Finding | None:
+    """The verdict on one command; with `repo`, the finding carries the guarded fix."""
     frozen = use.setting("UV_FROZEN")
     locked = use.setting("UV_LOCKED")
     if frozen is not None and locked is not None and truthy(frozen.value) and truthy(locked.value):
@@ -97,14 +98,16 @@ def _check_use(repo: Repo, use: CommandUse) -> Finding | None:
             "variable)``.",
             (frozen, locked),
             # Keep UV_FROZEN (the usual Docker setting, trap 7); UV_LOCKED goes.
-            remove_setting(repo, locked),
+            remove_setting(repo, locked) if repo is not None else (),
         )
     for setting, flag in ((frozen, "locked"), (locked, "frozen")):
         if setting is None or not use.cmd.has(flag):
             continue
         message, severity = _env_flag_verdict(use, setting, flag)
         if message is not None:
-            if falsy(setting.value) or setting.value == "":
+            if repo is None:
+                edits: tuple = ()
+            elif falsy(setting.value) or setting.value == "":
                 edits = remove_setting(repo, setting)  # a "switched off" variable old uv obeys
             else:
                 edits = remove_option(repo, use.cmd.location, f"--{flag}")
