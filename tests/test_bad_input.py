@@ -316,3 +316,28 @@ def test_split_commands_never_raises(text: str) -> None:
         assert 0 <= cmd.offset <= len(text)
         assert len(cmd.known) == len(cmd.words)
     recognise_site(site_for_lines("x.sh", text, 1, lambda name: None))
+
+
+def test_the_fixture_corpus_as_one_repository_never_crashes(capsys) -> None:
+    """Every rule fixture of this repository (hundreds of mini projects, nested in one another's
+    directories as no real repository would be) checked at once, with no config excluding them:
+    findings, but no traceback and no input error. Found relpath("") crashes in five rules."""
+    import json
+
+    from uvray.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    rc = main(
+        [
+            "check",
+            str(root / "tests" / "rules" / "fixtures"),
+            "--no-config",
+            "--format",
+            "json",
+            "--exit-zero",
+        ]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert report["errors"] == []
+    assert report["summary"]["findings"] > 500

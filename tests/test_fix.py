@@ -291,3 +291,31 @@ def test_fix_respects_suppressions_and_scope(tmp_path: Path, flag: str, capsys) 
     assert (tmp_path / "Dockerfile").read_text() == suppressed
     expected = FIXED_CACHE_RUN if flag == "--fix" else CACHE_RUN
     assert (tmp_path / "other/Dockerfile").read_text() == expected
+
+
+def _crashing_check(repo, facts):
+    raise ValueError("no path specified")
+    yield  # a generator, like every rule
+
+
+def test_a_crashing_rule_is_one_line_and_exit_2_not_a_traceback(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from uvray.report import text
+
+    monkeypatch.delenv("UVRAY_DEBUG", raising=False)
+    write(tmp_path, {"Dockerfile": CACHE_RUN})
+    crashing = types.SimpleNamespace(META=BREAKER, check=_crashing_check)
+    rules = {**all_rules(), "RUV002": BREAKER}
+    modules = [crashing, *[m for m in rule_modules() if m.META.code == "RUV402"]]
+    report = _check_callable(tmp_path, rules, modules)()
+    # The other rule still reports.
+    assert [f.code for f in report.findings] == ["RUV402"]
+    (error,) = report.errors
+    assert error.render().startswith(
+        "uvray: error: internal error in rule RUV002 (ValueError: no path specified)"
+    )
+    assert "Traceback" not in text.render(report)
+    monkeypatch.setenv("UVRAY_DEBUG", "1")
+    with pytest.raises(ValueError):
+        _check_callable(tmp_path, rules, modules)()

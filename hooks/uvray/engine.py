@@ -82,11 +82,25 @@ def run(
         raise UsageError(f"--target {config.target}: no Dockerfile has a stage of that name")
     facts = Facts(repo, config)
     findings: list[Finding] = []
+    internal: list[InputError] = []
     for module in modules:
         meta = module.META
         if not config.enabled(meta.code):
             continue
-        findings.extend(module.check(repo, facts))
+        try:
+            findings.extend(module.check(repo, facts))
+        except Exception as exc:
+            # A bug in one rule must not take the others' findings with it, nor print a
+            # traceback at a user: one line, exit 2, and UVRAY_DEBUG=1 to see the traceback.
+            if os.environ.get("UVRAY_DEBUG"):
+                raise
+            internal.append(
+                InputError(
+                    "uvray",
+                    f"internal error in rule {meta.code} ({type(exc).__name__}: {exc}); the "
+                    "other rules ran. Please report it (UVRAY_DEBUG=1 shows the traceback)",
+                )
+            )
     findings = _dedupe(findings)
     for finding in findings:
         override = config.severity.get(finding.code)
@@ -99,7 +113,7 @@ def run(
     ]
     findings = _apply_suppressions(findings, repo, scope, config, rules)
     findings.sort(key=lambda f: f.sort_key)
-    errors = [e for e in repo.errors if scope.covers(e.path) or e.path in scope.files]
+    errors = internal + [e for e in repo.errors if scope.covers(e.path) or e.path in scope.files]
     checked = sum(1 for f in files if scope.covers(f))
     sources = {
         f.location.path: repo.texts[f.location.path]

@@ -831,7 +831,8 @@ def installs_packages(repo: Repo, project: Pyproject) -> bool:
     for directory, member in repo.pyprojects.items():
         if member is project or not member.packaged:
             continue
-        rel = posixpath.relpath(directory, base) if base else directory
+        # relpath("") raises: the repository root is ".".
+        rel = posixpath.relpath(directory or ".", base) if base else directory
         if rel.startswith(".."):
             continue
         if any(fnmatch.fnmatchcase(rel, g) for g in project.workspace_members) and not any(

@@ -7,6 +7,7 @@ from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
 from uvray.rules._text import integration_note, race_clause, where
+from uvray.script_discovery import workers_miss_project
 
 DOC = """\
 ## What it does
@@ -14,6 +15,11 @@ Flags a Ray setup in which every worker's `uv run` syncs an environment that liv
 path** — an absolute `UV_PROJECT_ENVIRONMENT` (or `--active` with `VIRTUAL_ENV`) in the env the
 workers get — for a packaged project, while Ray's uv integration is active and nothing stops the
 workers from syncing.
+
+Not flagged when the workers never find the project: Ray < 2.55 starts them as
+`uv run <site-packages>/…/default_worker.py`, and uv >= 0.12.0 looks for the project from that
+script's directory, finds none and runs the worker outside the env — a different failure, which
+RUV110 reports (measured in `tests/reality/test_worker_script_discovery.py`).
 
 ## Why is this bad?
 Ray starts every worker as `uv run …` inside an unpacked copy of the job's `working_dir`
@@ -93,6 +99,8 @@ META = RuleMeta(
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     for ctx in facts.contexts:
+        if workers_miss_project(ctx):
+            continue  # they never sync the env; RUV110 says what happens instead
         finding = _check_context(repo, ctx)
         if finding is not None:
             yield finding

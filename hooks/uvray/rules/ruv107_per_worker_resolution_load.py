@@ -7,6 +7,7 @@ from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
 from uvray.rules._text import integration_note
+from uvray.script_discovery import workers_miss_project
 
 # han-steve's failing case on ray-project/ray#50961 had ~400 packages and 32 concurrent workers.
 LARGE_LOCK = 200
@@ -64,6 +65,8 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     for ctx in facts.contexts:
         if not ctx.integration.active or not ctx.workers_sync or ctx.frozen() is not None:
             continue
+        if workers_miss_project(ctx):
+            continue  # they never sync; RUV110 says what happens instead
         if "isolated" in ctx.worker_flags:
             continue
         location = ctx.integration.location or (ctx.driver.location if ctx.driver else None)

@@ -7,6 +7,7 @@ from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
 from uvray.rules._text import integration_note
+from uvray.script_discovery import workers_miss_project
 
 DOC = """\
 ## What it does
@@ -54,8 +55,8 @@ META = RuleMeta(
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
     for ctx in facts.contexts:
-        if not ctx.integration.active or not ctx.workers_sync:
-            continue
+        if not ctx.integration.active or not ctx.workers_sync or workers_miss_project(ctx):
+            continue  # (missing the project, they never sync: RUV110)
         setting = ctx.setting("UV_COMPILE_BYTECODE")
         if setting is None or not truthy(setting.value):
             continue

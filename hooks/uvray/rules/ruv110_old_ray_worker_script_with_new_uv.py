@@ -1,22 +1,20 @@
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
 
-from uvray.facts import Facts, WorkerContext, truthy
+from uvray.facts import Facts, WorkerContext
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
+from uvray.script_discovery import (
+    APPENDS_PYTHON,
+    PREVIEW_FEATURE,
+    SCRIPT_DISCOVERY,
+    env_interpreter,
+    explicit_project,
+    script_discovery,
+)
 
-# The first Ray whose uv hook ends py_executable with `python` (2.55.0 wheel; 2.54.0 only adds
-# `--python X.Y.Z`): workers then run `uv run … python <default_worker.py>`.
-_APPENDS_PYTHON = (2, 55)
-# uv discovers the project from the script's directory from this release on (astral-sh/uv#20225).
-_SCRIPT_DISCOVERY = (0, 12, 0)
-# The same discovery as the `target-workspace-discovery` preview (astral-sh/uv#17423, 0.9.25).
-_PREVIEW_SINCE = (0, 9, 25)
-_PREVIEW_FEATURE = "target-workspace-discovery"
-_VENV_NAMES = (".venv", "venv")
 # Options the hook removes from the driver's `uv run` before handing it to the workers.
 _DROPPED = ("--directory", "-m", "--module")
 _DROPPED_EQ = ("--directory=", "--module=")
@@ -48,7 +46,7 @@ with `--no-project`, or when uv would find the project env as the interpreter an
 
 Severity: error when Ray (< 2.55) and uv (>= 0.12.0) are known; warning when uv's version is
 unknown (an unpinned `rayproject/ray` image installs whatever uv is current) or Ray's is. uv
-0.9.25–0.11.x with `UV_PREVIEW=1` or `UV_PREVIEW_FEATURES=target-workspace-discovery` behaves
+0.9.25–0.11.x with `UV_PREVIEW=1` or `UVPREVIEW_FEATURES=target-workspace-discovery` behaves
 like 0.12.0 and is flagged too.
 
 ## Why is this bad?
@@ -152,13 +150,13 @@ def _judge(ctx: WorkerContext) -> Finding | None:
         ray_old: bool | None = True
         starts = f"the runtime_env's `py_executable: {py_exe.text()}`"
     else:
-        ray_old = ctx.ray.older_than(_APPENDS_PYTHON)
+        ray_old = ctx.ray.older_than(APPENDS_PYTHON)
         if ray_old is False:
             return None
         starts = "Ray's uv hook"
-    if _explicit_project(ctx) or _env_interpreter(ctx):
+    if explicit_project(ctx) or env_interpreter(ctx):
         return None
-    uv_new = _new_discovery(ctx)
+    uv_new = script_discovery(ctx)
     if uv_new is False or (uv_new is None and ray_old is None):
         return None  # nothing known enough to say (both versions unknown)
     severity = Severity.ERROR if uv_new and ray_old else Severity.WARNING
@@ -174,74 +172,6 @@ def _judge(ctx: WorkerContext) -> Finding | None:
             "set UV_PROJECT=. in the workers' env; or use Ray >= 2.55, or pin uv < 0.12.0"
         ),
         related=_related(ctx),
-    )
-
-
-def _explicit_project(ctx: WorkerContext) -> bool:
-    """`--project`/`UV_PROJECT` beat script-relative discovery (crates/uv/src/lib.rs); with
-    `--no-project`/`UV_NO_PROJECT` no uv release uses the project: nothing changed at 0.12."""
-    flags = ctx.worker_flags
-    if "project" in flags or "no-project" in flags:
-        return True
-    no_project = ctx.setting("UV_NO_PROJECT")
-    if no_project is not None and truthy(no_project.value):
-        return True
-    project = ctx.setting("UV_PROJECT")
-    return project is not None and bool(project.value or project.raw)
-
-
-def _env_interpreter(ctx: WorkerContext) -> bool:
-    """Does uv >= 0.12 pick a venv's interpreter outside a project? It does for VIRTUAL_ENV, a
-    venv's bin first on PATH, or UV_PYTHON/--python naming a venv's python (measured: the worker
-    then runs in that env, unsynced)."""
-    venv = ctx.setting("VIRTUAL_ENV")
-    if venv is not None and (venv.value or venv.raw):
-        return True
-    project_env = ctx.setting("UV_PROJECT_ENVIRONMENT")
-    env_dir = (project_env.value or project_env.raw) if project_env is not None else None
-    path = ctx.setting("PATH")
-    if path is not None and _is_venv_bin((path.value or path.raw or "").split(":", 1)[0], env_dir):
-        return True
-    python = ctx.setting("UV_PYTHON")
-    flags = ctx.worker_flags
-    wanted = [*(flags.get("python") or []), *(flags.get("p") or [])]
-    if python is not None:
-        wanted.append(python.value or python.raw)
-    return any(
-        text and "/" in text and _is_venv_bin(posixpath.dirname(text), env_dir) for text in wanted
-    )
-
-
-def _is_venv_bin(directory: str, project_env: str | None) -> bool:
-    directory = directory.rstrip("/")
-    if not directory.endswith("/bin"):
-        return False
-    env = directory[: -len("/bin")]
-    if project_env and env == project_env.rstrip("/"):
-        return True
-    return posixpath.basename(env) in _VENV_NAMES
-
-
-def _new_discovery(ctx: WorkerContext) -> bool | None:
-    """Does the workers' uv discover the project from the script's directory? None: unknown."""
-    older = ctx.uv.older_than(_SCRIPT_DISCOVERY)
-    if older is not True:
-        return None if older is None else True
-    return _preview(ctx) and ctx.uv.older_than(_PREVIEW_SINCE) is False
-
-
-def _preview(ctx: WorkerContext) -> bool:
-    preview = ctx.setting("UV_PREVIEW")
-    if preview is not None and truthy(preview.value):
-        return True
-    features = ctx.setting("UV_PREVIEW_FEATURES")
-    if features is not None and _PREVIEW_FEATURE in (features.value or ""):
-        return True
-    flags = ctx.worker_flags
-    if "preview" in flags:
-        return True
-    return "preview-features" in flags and any(
-        _PREVIEW_FEATURE in word for word in (ctx.driver.words if ctx.driver else [])
     )
 
 
@@ -269,9 +199,9 @@ def _message(
             f"the project from the script's directory (astral-sh/uv#20225), {_SILENT}. Pin uv "
             "below 0.12.0, or pass `--project .`"
         )
-    elif ctx.uv.older_than(_SCRIPT_DISCOVERY):
+    elif ctx.uv.older_than(SCRIPT_DISCOVERY):
         uv = (
-            f"uv {ctx.uv.value} ({ctx.uv.source}) with the `{_PREVIEW_FEATURE}` preview on "
+            f"uv {ctx.uv.value} ({ctx.uv.source}) with the `{PREVIEW_FEATURE}` preview on "
             f"({_preview_origin(ctx)}) discovers the project from the script's directory, as "
             f"uv >= 0.12.0 does: {_SILENT}"
         )
@@ -311,11 +241,11 @@ def _worker_command(ctx: WorkerContext, py_exe: bool) -> str:
 
 
 def _is_254(ctx: WorkerContext) -> bool:
-    return ctx.ray.older_than(_APPENDS_PYTHON) is True and ctx.ray.older_than((2, 54)) is False
+    return ctx.ray.older_than(APPENDS_PYTHON) is True and ctx.ray.older_than((2, 54)) is False
 
 
 def _preview_origin(ctx: WorkerContext) -> str:
-    for name in ("UV_PREVIEW", "UV_PREVIEW_FEATURES"):
+    for name in ("UV_PREVIEW", "UVPREVIEW_FEATURES"):
         setting = ctx.setting(name)
         if setting is not None:
             return f"{name}={setting.shown}, {setting.origin}"

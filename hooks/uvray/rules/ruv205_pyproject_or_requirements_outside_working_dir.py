@@ -359,7 +359,7 @@ def _image_project_dir(repo: Repo, image: ImageFacts, cwd: str) -> str | None:
     file_dest: str | None = None
     project_rel = None
     if image.project is not None and _under(image.project.dir, context):
-        rel = posixpath.relpath(image.project.dir, context) if context else image.project.dir
+        rel = posixpath.relpath(image.project.dir or ".", context) if context else image.project.dir
         project_rel = "" if rel in (".", "") else rel
     for step in image.stage.all_steps():
         ins = step.instruction
@@ -387,7 +387,7 @@ def _image_project_dir(repo: Repo, image: ImageFacts, cwd: str) -> str | None:
         nearest = repo.project_for(mapped)
         if nearest is None or not _under(nearest.dir, context):
             return None
-        rel = posixpath.relpath(nearest.dir, context) if context else nearest.dir
+        rel = posixpath.relpath(nearest.dir or ".", context) if context else nearest.dir
         return posixpath.normpath(posixpath.join(root_dest, rel))
     return file_dest
 

@@ -274,7 +274,7 @@ def _workspace_root(repo: Repo, project: Pyproject) -> Pyproject | None:
 
 
 def _is_member(root: Pyproject, directory: str) -> bool:
-    rel = posixpath.relpath(directory, root.dir) if root.dir else directory
+    rel = posixpath.relpath(directory or ".", root.dir) if root.dir else directory
     if rel.startswith(".."):
         return False
     return any(fnmatch.fnmatchcase(rel, g) for g in root.workspace_members) and not any(

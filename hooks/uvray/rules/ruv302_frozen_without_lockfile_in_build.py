@@ -322,4 +322,4 @@ def _gitignore_for(repo: Repo, directory: str):
 
 
 def _relative(path: str, directory: str) -> str:
-    return posixpath.relpath(path, directory) if directory else path
+    return posixpath.relpath(path or ".", directory) if directory else path

@@ -145,7 +145,7 @@ def _venvs_copied(repo: Repo, context: str, src: str) -> list[str]:
     for project_dir in sorted(repo.pyprojects):
         directory = _env_dir(repo, project_dir)
         if directory == copied or not copied or directory.startswith(copied + "/"):
-            inside = posixpath.relpath(directory, context) if context else directory
+            inside = posixpath.relpath(directory or ".", context) if context else directory
             inside = "" if inside == "." else inside
             if inside.startswith(".."):
                 continue

@@ -138,7 +138,7 @@ def _members(repo: Repo, project: Pyproject) -> list[str]:
     for directory, member in repo.pyprojects.items():
         if member is project:
             continue
-        rel = posixpath.relpath(directory, project.dir) if project.dir else directory
+        rel = posixpath.relpath(directory or ".", project.dir) if project.dir else directory
         if rel.startswith(".."):
             continue
         if any(
