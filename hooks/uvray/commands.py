@@ -29,6 +29,7 @@ _UV_VALUE_OPTIONS = {
     "no-binary", "build-constraint", "excludes", "exclude", "all-packages-except", "lock-timeout",
     "check-url", "directory-reference", "cache-key", "install-dir", "bin-dir", "env", "dependency",
     "no-emit-package", "seed-package", "extra-build-dependencies", "group-by", "bounds",
+    "preview-features", "python-install-mirror", "pypy-install-mirror", "python-downloads-json-url",
 }  # fmt: skip
 _UV_GLOBAL_FLAGS_WITH_VALUE = {
     "directory",

@@ -85,15 +85,13 @@ def preview(ctx: WorkerContext) -> bool:
     preview = ctx.setting("UV_PREVIEW")
     if preview is not None and truthy(preview.value):
         return True
-    features = ctx.setting("UVPREVIEW_FEATURES")
+    features = ctx.setting("UV_PREVIEW_FEATURES")
     if features is not None and PREVIEW_FEATURE in (features.value or ""):
         return True
     flags = ctx.worker_flags
     if "preview" in flags:
         return True
-    return "preview-features" in flags and any(
-        PREVIEW_FEATURE in word for word in (ctx.driver.words if ctx.driver else [])
-    )
+    return any(PREVIEW_FEATURE in (value or "") for value in flags.get("preview-features", ()))
 
 
 def workers_miss_project(ctx: WorkerContext) -> bool:

@@ -46,7 +46,7 @@ with `--no-project`, or when uv would find the project env as the interpreter an
 
 Severity: error when Ray (< 2.55) and uv (>= 0.12.0) are known; warning when uv's version is
 unknown (an unpinned `rayproject/ray` image installs whatever uv is current) or Ray's is. uv
-0.9.25–0.11.x with `UV_PREVIEW=1` or `UVPREVIEW_FEATURES=target-workspace-discovery` behaves
+0.9.25–0.11.x with `UV_PREVIEW=1` or `UV_PREVIEW_FEATURES=target-workspace-discovery` behaves
 like 0.12.0 and is flagged too.
 
 ## Why is this bad?
@@ -245,7 +245,7 @@ def _is_254(ctx: WorkerContext) -> bool:
 
 
 def _preview_origin(ctx: WorkerContext) -> str:
-    for name in ("UV_PREVIEW", "UVPREVIEW_FEATURES"):
+    for name in ("UV_PREVIEW", "UV_PREVIEW_FEATURES"):
         setting = ctx.setting(name)
         if setting is not None:
             return f"{name}={setting.shown}, {setting.origin}"
