@@ -28,33 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="files or directories to report on (default: the whole repository)",
     )
-    check.add_argument("--format", choices=("text", "github", "json", "sarif"), default="text")
-    check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
-    check.add_argument(
-        "--select",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="only these rule codes or prefixes (comma-separated, repeatable)",
-    )
-    check.add_argument(
-        "--ignore",
-        action="append",
-        default=[],
-        metavar="CODES",
-        help="skip these rule codes or prefixes (comma-separated, repeatable)",
-    )
-    check.add_argument(
-        "--fail-on",
-        choices=("error", "warning", "info", "never"),
-        default="warning",
-        help="lowest severity that makes the exit code 1 (default: warning)",
-    )
-    check.add_argument(
-        "--exit-zero",
-        action="store_true",
-        help="exit 0 even when findings fail (input errors still exit 2)",
-    )
+    add_report_arguments(check)
     check.add_argument(
         "--fix",
         action="store_true",
@@ -78,15 +52,22 @@ def _parser() -> argparse.ArgumentParser:
         help="a Dockerfile build argument, as `docker build --build-arg`",
     )
     check.add_argument("--target", metavar="STAGE", help="the Dockerfile stage that is the image")
-    check.add_argument(
-        "--config", metavar="FILE", help="config file (uvray.toml or pyproject.toml)"
+
+    image = sub.add_parser(
+        "image", help="check a built image: its final env, and the probe run inside it"
     )
-    check.add_argument("--no-config", action="store_true", help="ignore any config file")
-    check.add_argument("--show-source", dest="show_source", action="store_true", default=None)
-    check.add_argument("--no-show-source", dest="show_source", action="store_false")
-    check.add_argument(
-        "--quiet", "-q", action="store_true", help="print findings only: no source, no summary"
+    add_report_arguments(image)
+    from uvray import image_cmd
+
+    image_cmd.add_arguments(image)
+
+    env = sub.add_parser(
+        "env", help="run the in-image probe against a local interpreter or virtual environment"
     )
+    add_report_arguments(env)
+    from uvray import env_cmd
+
+    env_cmd.add_arguments(env)
 
     sub.add_parser("rules", help="list every rule")
     explain = sub.add_parser("explain", help="print a rule's documentation")
@@ -94,11 +75,52 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every checking command shares: formats and outputs, rule selection,
+    exit-code policy, config."""
+    parser.add_argument("--format", choices=("text", "github", "json", "sarif"), default="text")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    parser.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="only these rule codes or prefixes (comma-separated, repeatable)",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODES",
+        help="skip these rule codes or prefixes (comma-separated, repeatable)",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info", "never"),
+        default="warning",
+        help="lowest severity that makes the exit code 1 (default: warning)",
+    )
+    parser.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when findings fail (input errors still exit 2)",
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file (uvray.toml or pyproject.toml)"
+    )
+    parser.add_argument("--no-config", action="store_true", help="ignore any config file")
+    parser.add_argument("--show-source", dest="show_source", action="store_true", default=None)
+    parser.add_argument("--no-show-source", dest="show_source", action="store_false")
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="print findings only: no source, no summary"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     # pre-commit and plain use: `uvray Dockerfile` means `uvray check Dockerfile`.
     if not args or (
-        args[0] not in ("check", "rules", "explain")
+        args[0] not in ("check", "image", "env", "rules", "explain")
         and args[0] not in ("-h", "--help", "--version")
     ):
         args = ["check", *args]
@@ -109,6 +131,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules()
         if ns.command == "explain":
             return _explain(ns.code)
+        if ns.command == "image":
+            from uvray import image_cmd
+
+            return image_cmd.run(ns)
+        if ns.command == "env":
+            from uvray import env_cmd
+
+            return env_cmd.run(ns)
         return _check(ns)
     except UsageError as exc:
         print(f"uvray: error: {exc}", file=sys.stderr)
@@ -239,8 +269,15 @@ def _run_check(ns: argparse.Namespace) -> int:
         return _fix(ns, root, rules, config, check, target_errors)
     report = check()
     report.errors = target_errors + report.errors
-    text = _render(report, ns)
-    _emit(text, ns.output)
+    return finish(report, ns)
+
+
+def finish(report, ns: argparse.Namespace) -> int:
+    """Write the report as the options ask, and give the exit code: 2 on input errors, else 1
+    when a finding fails (`--fail-on`), unless `--exit-zero`. Shared by check, image and env."""
+    from uvray import engine
+
+    _emit(_render(report, ns), ns.output)
     if report.errors:
         return EXIT_ERROR
     if ns.exit_zero:

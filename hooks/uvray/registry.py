@@ -54,7 +54,27 @@ _MODULES = (
     "ruv502_submit_shell_env_not_propagated",
 )
 
+# Image rules: checked by the probe inside a built image (`uvray image`, `uvray env`), not on
+# the repository; their modules hold META and the doc, the probe holds the logic.
+_IMAGE_MODULES = (
+    "ruv601_dist_info_incomplete",
+    "ruv602_duplicate_distribution",
+    "ruv603_install_leftovers",
+    "ruv604_record_mismatch",
+    "ruv605_unsatisfied_requirement",
+    "ruv606_workers_would_reinstall_project",
+    "ruv607_project_install_state",
+    "ruv608_uv_unavailable_to_runtime_user",
+    "ruv609_ray_unusable_in_worker_env",
+    "ruv610_version_skew_in_image",
+    "ruv611_venv_interpreter_broken",
+    "ruv612_dangling_symlinks",
+    "ruv613_env_not_writable",
+    "ruv614_smoke_test_failed",
+)
+
 _loaded: list[ModuleType] | None = None
+_image_loaded: list[ModuleType] | None = None
 
 
 def rule_modules() -> list[ModuleType]:
@@ -64,13 +84,21 @@ def rule_modules() -> list[ModuleType]:
     return _loaded
 
 
+def image_rule_modules() -> list[ModuleType]:
+    global _image_loaded
+    if _image_loaded is None:
+        _image_loaded = [importlib.import_module(f"uvray.rules.{name}") for name in _IMAGE_MODULES]
+    return _image_loaded
+
+
 def known_codes() -> set[str]:
     """Codes without importing the rules: module names start with the code (ruv101_...)."""
-    return {name.split("_", 1)[0].upper() for name in _MODULES}
+    return {name.split("_", 1)[0].upper() for name in (*_MODULES, *_IMAGE_MODULES)}
 
 
 def all_rules() -> dict[str, RuleMeta]:
-    return {m.META.code: m.META for m in rule_modules()}
+    """Every rule, repository and image ones (docs, SARIF, explain, config validation)."""
+    return {m.META.code: m.META for m in (*rule_modules(), *image_rule_modules())}
 
 
 def retired() -> dict[str, RetiredCode]:

@@ -78,10 +78,11 @@ def test_fixture(code: str, kind: str, case: Path, tmp_path: Path, capsys) -> No
 
 
 def test_every_rule_has_bad_and_good_fixtures() -> None:
-    from uvray.registry import all_rules
+    """Repository rules; the image rules (RUV6xx) are tested on real environments instead."""
+    from uvray.registry import rule_modules
 
     missing = []
-    for code in all_rules():
+    for code in (m.META.code for m in rule_modules()):
         for kind in ("bad", "good"):
             folder = FIXTURES / code / kind
             if not folder.is_dir() or not any(p.is_dir() for p in folder.iterdir()):
