@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from uvray.readers.dockerfile import Dockerfile, Stage, Step
     from uvray.readers.ignorefile import IgnoreFile
     from uvray.readers.pyproject import Pyproject, UvLock
+    from uvray.readers.rayconfig import RuntimeEnv
 
 UV_HOOK = "ray._private.runtime_env.uv_runtime_env_hook.hook"
 # clap's BoolishValueParser, which uv uses for its boolean env vars.
@@ -1105,3 +1106,39 @@ def uv_commands(facts: Facts) -> list[CommandUse]:
             )
     facts._uv_commands = uses
     return uses
+
+
+# --- runtime_envs ------------------------------------------------------------------------------
+
+
+def all_runtime_envs(repo: Repo, facts: Facts) -> list[RuntimeEnv]:
+    """Every runtime_env uvray reads, once each: files, KubeRay, `ray job submit` JSON."""
+    from uvray.readers import rayconfig
+
+    seen: set[int] = set()
+    out: list[RuntimeEnv] = []
+
+    def add(env: object) -> None:
+        if isinstance(env, rayconfig.RuntimeEnv) and id(env) not in seen:
+            seen.add(id(env))
+            out.append(env)
+
+    for env in repo.runtime_envs:
+        add(env)
+    for res in repo.kuberay:
+        for env in res.all_runtime_envs:
+            add(env)
+    for driver in facts.cluster_drivers:
+        add(driver.runtime_env)
+    return out
+
+
+def uv_run_runtime_envs(repo: Repo, facts: Facts) -> Iterator[tuple[WorkerContext, RuntimeEnv]]:
+    """(context, runtime_env) for every driver under `uv run` with the integration active."""
+    for ctx in facts.contexts:
+        driver = ctx.driver
+        if driver is None or driver.uv_run is None or not ctx.integration.active:
+            continue
+        runtime_env = driver.runtime_env
+        if runtime_env is not None:
+            yield ctx, runtime_env

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from uvray.facts import Facts, WorkerContext, version_lt
+from uvray.facts import Facts, uv_run_runtime_envs, version_lt
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
-from uvray.readers.rayconfig import RuntimeEnv
 from uvray.rules import RuleMeta
 from uvray.rules._text import integration_note
 
@@ -89,17 +88,6 @@ META = RuleMeta(
 _QUOTED = f'"{RAY_MESSAGE}"'
 _RAISES = (2, 45)
 _HOOK_EXISTS = (2, 43)
-
-
-def uv_run_runtime_envs(repo: Repo, facts: Facts) -> Iterator[tuple[WorkerContext, RuntimeEnv]]:
-    """(context, runtime_env) for every driver under `uv run` with the integration active."""
-    for ctx in facts.contexts:
-        driver = ctx.driver
-        if driver is None or driver.uv_run is None or not ctx.integration.active:
-            continue
-        runtime_env = driver.runtime_env
-        if runtime_env is not None:
-            yield ctx, runtime_env
 
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from uvray.facts import Facts
+from uvray.facts import Facts, all_runtime_envs
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
-from uvray.readers.rayconfig import RuntimeEnv
 from uvray.rules import RuleMeta
 
 RAY_MESSAGE = (
@@ -69,26 +68,6 @@ META = RuleMeta(
 )
 
 _FIELDS = ("pip", "uv", "conda")
-
-
-def all_runtime_envs(repo: Repo, facts: Facts) -> list[RuntimeEnv]:
-    """Every runtime_env uvray reads, once each: files, KubeRay, `ray job submit` JSON."""
-    seen: set[int] = set()
-    out: list[RuntimeEnv] = []
-
-    def add(env: object) -> None:
-        if isinstance(env, RuntimeEnv) and id(env) not in seen:
-            seen.add(id(env))
-            out.append(env)
-
-    for env in repo.runtime_envs:
-        add(env)
-    for res in repo.kuberay:
-        for env in res.all_runtime_envs:
-            add(env)
-    for driver in facts.cluster_drivers:
-        add(driver.runtime_env)
-    return out
 
 
 def check(repo: Repo, facts: Facts) -> Iterator[Finding]:

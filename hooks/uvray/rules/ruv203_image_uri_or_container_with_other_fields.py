@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from uvray.facts import Facts, version_lt
+from uvray.facts import Facts, all_runtime_envs, uv_run_runtime_envs, version_lt
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.readers.rayconfig import RuntimeEnv
 from uvray.rules import RuleMeta
 from uvray.rules._text import integration_note
-from uvray.rules.ruv201_pip_or_uv_field_with_uv_run import uv_run_runtime_envs
-from uvray.rules.ruv202_multiple_package_manager_fields import all_runtime_envs
 
 DOC = """\
 ## What it does

@@ -3,13 +3,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from uvray.facts import Facts, Version, WorkerContext
+from uvray.facts import Facts, Version, WorkerContext, all_runtime_envs
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.readers.rayconfig import RuntimeEnv
 from uvray.rules import RuleMeta
 from uvray.rules._text import integration_note
-from uvray.rules.ruv202_multiple_package_manager_fields import all_runtime_envs
 
 DOC = """\
 ## What it does

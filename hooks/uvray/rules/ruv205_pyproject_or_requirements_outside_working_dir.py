@@ -5,9 +5,10 @@ from collections.abc import Iterator
 
 from uvray.facts import Driver, Facts, ImageFacts, WorkerContext
 from uvray.findings import Finding, Location, Severity
-from uvray.model import Repo, dir_of
+from uvray.model import Repo
 from uvray.rules import RuleMeta
 from uvray.rules._text import integration_note
+from uvray.working_dir import driver_cwd, resolve_dir, submit_dir
 
 # Ray's texts (uv_runtime_env_hook.py::_check_working_dir_files, 2.43.0–2.58.0 wheels).
 _TAIL = (
@@ -237,62 +238,6 @@ def _finding(ctx: WorkerContext, driver: Driver, what: str, ray_text: str) -> Fi
 
 
 # --- where the driver runs -------------------------------------------------------------------
-
-
-def driver_cwd(facts: Facts, ctx: WorkerContext, driver: Driver) -> str | None:
-    """The driver's working directory: repo-relative for a workflow step or script, an
-    absolute image path (leading `/`) for an image's CMD; None when it runs on a cluster in a
-    directory uvray cannot see."""
-    assert driver.uv_run is not None
-    if ctx.image is not None and any(d is driver for d in ctx.image.drivers):
-        base: str | None = ctx.image.stage.workdir or "/"
-    else:
-        base = _step_dirs(facts).get(id(driver.uv_run))
-        if base is None and driver.origin.startswith("script ") and driver.submit is None:
-            base = dir_of(driver.location.path)
-    if base is None:
-        return None
-    directory = driver.uv_run.value("directory")
-    return resolve_dir(base, directory) if directory else base
-
-
-def submit_dir(facts: Facts, driver: Driver) -> str | None:
-    """Where `ray job submit` runs (its --working-dir is relative to that), repo-relative."""
-    if driver.submit is not None:
-        found = _step_dirs(facts).get(id(driver.submit))
-        if found is not None:
-            return found
-        if driver.origin.startswith("script "):
-            return dir_of(driver.location.path)
-    return None
-
-
-def resolve_dir(base: str | None, path: str) -> str | None:
-    """path against base; absolute results keep their `/`; None when unknowable."""
-    if "://" in path or "$" in path:
-        return None
-    if path.startswith("/"):
-        return posixpath.normpath(path)
-    if base is None:
-        return None
-    joined = posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)
-    return "" if joined == "." else joined
-
-
-def _step_dirs(facts: Facts) -> dict[int, str]:
-    """id(command) -> the workflow step directory it runs in (repo-relative)."""
-
-    def compute() -> dict[int, str]:
-        out: dict[int, str] = {}
-        for wf, job, step, found in facts.workflow_commands:
-            directory = facts.step_dir(wf, job, step)
-            for item in found:
-                out[id(item)] = directory
-                for inner in getattr(item, "entrypoint_commands", ()):
-                    out[id(inner)] = directory
-        return out
-
-    return facts.memo(("ruv205-step-dirs",), compute)
 
 
 def _escapes(value: str, cwd: str | None) -> bool:

@@ -11,11 +11,7 @@ from uvray.readers.pyproject import Pyproject, UvSource
 from uvray.readers.rayconfig import RuntimeEnv
 from uvray.rules import RuleMeta
 from uvray.rules._text import integration_note
-from uvray.rules.ruv205_pyproject_or_requirements_outside_working_dir import (
-    driver_cwd,
-    resolve_dir,
-    submit_dir,
-)
+from uvray.working_dir import driver_cwd, resolve_dir, submit_dir
 
 DOC = """\
 ## What it does

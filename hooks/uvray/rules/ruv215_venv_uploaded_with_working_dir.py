@@ -9,11 +9,7 @@ from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.rules import RuleMeta
 from uvray.rules._text import integration_note
-from uvray.rules.ruv214_lockfile_not_shipped_to_workers import (
-    RAYIGNORE_SINCE,
-    Upload,
-    uploads,
-)
+from uvray.working_dir import RAYIGNORE_SINCE, Upload, uploads
 
 # Ray 2.54 excludes `.git,.venv,venv,__pycache__` from every working_dir by default
 # (ray_constants.RAY_RUNTIME_ENV_DEFAULT_EXCLUDES, applied in working_dir.py).

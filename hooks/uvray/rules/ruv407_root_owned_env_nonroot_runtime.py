@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from uvray.commands import UvCommand, recognise_words, unwrap
 from uvray.edits import Edit, line_bounds
-from uvray.facts import RAY_IMAGE, Facts, ImageFacts, image_command, installs_packages, truthy
+from uvray.facts import Facts, ImageFacts, image_command, installs_packages, truthy
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
 from uvray.readers.dockerfile import Dockerfile, Stage, Step
 from uvray.readers.shell import split_commands
 from uvray.rules import RuleMeta
+from uvray.users import RuntimeUser, is_root, ray_base, runtime_user, step_user
 
 DOC = """\
 ## What it does
@@ -127,57 +128,6 @@ _SELECTION = frozenset(
 _RECURSIVE = re.compile(r"^-[A-Za-z]*R[A-Za-z]*$")
 _USER_ADD = re.compile(r"\b(?:useradd|adduser)\b")
 _OTHERS_WRITE = re.compile(r"^(?:[ugoa]*[ao][ugoa]*|)[+=][rwxXst]*w")
-
-
-# --- who runs what (RUV408 shares these) ------------------------------------------------------
-
-
-def ray_base(stage: Stage) -> bool:
-    """Built on a rayproject/ray image: its Dockerfile ends as `USER $RAY_UID` (1000, `ray`)
-    with `ENV HOME=/home/ray` (ray-project/ray docker/base-deps/Dockerfile)."""
-    root = stage.ancestry()[-1]
-    return root.base_known and RAY_IMAGE.search(root.base) is not None
-
-
-def effective_user(user: str | None, on_ray_base: bool) -> str:
-    """The user a step or container runs as: the USER in force, else the base image's."""
-    if user is None:
-        return "ray" if on_ray_base else "root"
-    return user
-
-
-def is_root(user: str) -> bool:
-    return user.split(":", 1)[0] in ("root", "0")
-
-
-@dataclass
-class RuntimeUser:
-    name: str  # as written in USER (`app`, `1000:100`), or `ray` for the base image's
-    location: Location
-    origin: str  # "USER on line 9", "the base image rayproject/ray:2.47.1 (uid 1000)"
-
-
-def runtime_user(df: Dockerfile, stage: Stage) -> RuntimeUser | None:
-    """The non-root user the image's containers run as; None for root or an unknown USER."""
-    on_ray = ray_base(stage)
-    user = effective_user(stage.user, on_ray)
-    if is_root(user) or "$" in user or user == "?":
-        return None
-    last = next((s for s in reversed(stage.all_steps()) if s.instruction.keyword == "USER"), None)
-    if last is not None and stage.user is not None:
-        ins = last.instruction
-        return RuntimeUser(user, Location(df.path, ins.line), f"USER on line {ins.line}")
-    root = stage.ancestry()[-1]
-    ins = root.from_instruction
-    return RuntimeUser(
-        user,
-        Location(df.path, ins.line),
-        f"the base image {root.base}, which runs as uid 1000 `ray`",
-    )
-
-
-def step_user(step: Step, on_ray_base: bool) -> str:
-    return effective_user(step.user, on_ray_base)
 
 
 # --- environments created by root -------------------------------------------------------------

@@ -10,12 +10,7 @@ from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.readers.dockerfile import Stage, Step
 from uvray.rules import RuleMeta
-from uvray.rules.ruv407_root_owned_env_nonroot_runtime import (
-    is_root,
-    ray_base,
-    runtime_user,
-    step_user,
-)
+from uvray.users import is_root, ray_base, runtime_user, step_user
 
 DOC = """\
 ## What it does
