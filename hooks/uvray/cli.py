@@ -114,6 +114,44 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="print findings only: no source, no summary"
     )
+    # One check, several reports: a CI step runs uvray once and gets all of them.
+    more = parser.add_argument_group("more outputs of the same run")
+    more.add_argument("--sarif-file", metavar="FILE", help="also write the SARIF report to FILE")
+    more.add_argument("--json-file", metavar="FILE", help="also write the JSON report to FILE")
+    more.add_argument(
+        "--summary-file",
+        metavar="FILE",
+        help="also append a Markdown summary to FILE (a GitHub job summary: $GITHUB_STEP_SUMMARY)",
+    )
+    more.add_argument(
+        "--annotations",
+        action="store_true",
+        help="also print GitHub annotations on stdout, most severe first, within GitHub's caps"
+        " (10 per level, 50 in all)",
+    )
+    more.add_argument(
+        "--annotation-limits",
+        type=_annotation_limits,
+        metavar="SPEC",
+        help="caps for --annotations (implies it), e.g. error=4,warning=10,notice=10,total=40:"
+        " what an earlier run in the same step left",
+    )
+
+
+_DEFAULT_LIMITS = {"error": 10, "warning": 10, "notice": 10, "total": 50}
+
+
+def _annotation_limits(spec: str) -> dict[str, int]:
+    """`error=N,warning=N,notice=N,total=N`; keys left out keep GitHub's caps."""
+    limits = dict(_DEFAULT_LIMITS)
+    for part in spec.split(","):
+        key, eq, value = part.strip().partition("=")
+        if key not in limits or not eq or not value.strip().isdigit():
+            raise argparse.ArgumentTypeError(
+                f"{part.strip()!r}: expected error=N, warning=N, notice=N or total=N"
+            )
+        limits[key] = int(value)
+    return limits
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -234,7 +272,14 @@ def _run_check(ns: argparse.Namespace) -> int:
     start = ns.paths[0] if ns.paths else os.getcwd()
     root = discover.find_root(start if os.path.exists(start) else os.getcwd())
     files = discover.list_files(root)
-    if not files and not ns.paths and ns.format == "text" and not ns.config and not ns.target:
+    if (
+        not files
+        and not ns.paths
+        and ns.format == "text"
+        and not ns.config
+        and not ns.target
+        and not _more_outputs(ns)
+    ):
         # Nothing uvray reads here: answer without importing the rules (a no-op must be instant).
         if not ns.quiet:
             _emit("All checks passed (0 files).\n", ns.output)
@@ -277,7 +322,10 @@ def finish(report, ns: argparse.Namespace) -> int:
     when a finding fails (`--fail-on`), unless `--exit-zero`. Shared by check, image and env."""
     from uvray import engine
 
+    _check_stdout_users(ns)
+    _write_more_outputs(report, ns)
     _emit(_render(report, ns), ns.output)
+    _emit_annotations(report, ns)
     if report.errors:
         return EXIT_ERROR
     if ns.exit_zero:
@@ -285,11 +333,82 @@ def finish(report, ns: argparse.Namespace) -> int:
     return EXIT_FINDINGS if engine.failing(report.findings, ns.fail_on) else EXIT_OK
 
 
+def _more_outputs(ns: argparse.Namespace) -> bool:
+    """Whether any report besides --format/--output was asked for (then even an empty run writes)."""
+    return bool(
+        getattr(ns, "sarif_file", None)
+        or getattr(ns, "json_file", None)
+        or getattr(ns, "summary_file", None)
+        or _wants_annotations(ns)
+    )
+
+
+def _wants_annotations(ns: argparse.Namespace) -> bool:
+    return bool(getattr(ns, "annotations", False) or getattr(ns, "annotation_limits", None))
+
+
+def _check_stdout_users(ns: argparse.Namespace) -> None:
+    # Annotations go to stdout; a JSON, SARIF or github report there too would corrupt it.
+    if _wants_annotations(ns) and ns.output is None and ns.format != "text":
+        raise UsageError(
+            f"--annotations prints to stdout: give --output FILE for the --format {ns.format} report"
+        )
+
+
+def _write_more_outputs(report, ns: argparse.Namespace) -> None:
+    """--sarif-file, --json-file, --summary-file: the same report in other forms."""
+    if getattr(ns, "sarif_file", None):
+        from uvray.report import sarif
+
+        _emit(sarif.render(report), ns.sarif_file)
+    if getattr(ns, "json_file", None):
+        from uvray.report import json_
+
+        _emit(json_.render(report), ns.json_file)
+    if getattr(ns, "summary_file", None):
+        _append_summary(report, ns)
+
+
+def _summary_title(ns: argparse.Namespace) -> str:
+    command = getattr(ns, "command", None) or "check"
+    image = getattr(ns, "image", None) if command == "image" else None
+    return f"uvray {command} {image}" if isinstance(image, str) else f"uvray {command}"
+
+
+def _append_summary(report, ns: argparse.Namespace) -> None:
+    from uvray.report import summary
+
+    path = ns.summary_file
+    try:
+        used = os.path.getsize(path)
+    except OSError:
+        used = 0
+    # GitHub's 1 MiB is per step summary file: what earlier runs in this step wrote counts too.
+    text = summary.render(report, _summary_title(ns), os.environ, summary.MAX_BYTES - used)
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _emit_annotations(report, ns: argparse.Namespace) -> None:
+    if not _wants_annotations(ns):
+        return
+    from uvray.report import github
+
+    limits = dict(ns.annotation_limits or _DEFAULT_LIMITS)
+    total = limits.pop("total")
+    sys.stdout.write(github.render_with_cap(report, limits, total))
+    sys.stdout.flush()
+
+
 def _fix(ns: argparse.Namespace, root: str, rules: dict, config, check, target_errors) -> int:
     """--fix / --unsafe-fixes / --diff. Fixed lines go to stdout before a text report (to stderr
     for machine formats, whose stdout must stay one document); a diff replaces the report."""
     from uvray import engine, fixer
 
+    _check_stdout_users(ns)
     result = fixer.fix(check, root, rules, ns.unsafe_fixes, config.build_args)
     report = result.report
     report.errors = target_errors + report.errors
@@ -321,6 +440,8 @@ def _fix(ns: argparse.Namespace, root: str, rules: dict, config, check, target_e
     else:
         sys.stderr.write(notice)
         _emit(_render(report, ns), ns.output)
+    _write_more_outputs(report, ns)
+    _emit_annotations(report, ns)
     if report.errors:
         return EXIT_ERROR
     if ns.exit_zero:

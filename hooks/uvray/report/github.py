@@ -14,7 +14,7 @@ from uvray.findings import Severity
 from uvray.report import most_severe_first, ordered_errors, rule_url
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from uvray.findings import Finding, InputError
     from uvray.report import Report
@@ -29,22 +29,50 @@ def render(report: Report) -> str:
     return _lines(command for _, command in annotations(report))
 
 
-def render_with_cap(report: Report, per_level: int = 10, total: int = 50) -> str:
+def render_with_cap(
+    report: Report, per_level: int | Mapping[str, int] = 10, total: int = 50
+) -> str:
     """At most per_level annotations per level and total overall, most severe first.
 
     GitHub shows only 10 annotations per level per step and 50 per job, and silently drops the rest,
     so when anything has to go we say so in one last notice, which must itself fit in both caps.
+    per_level may give each level its own cap (what is left of a step's budget after an earlier
+    run in the same step); a level it leaves out gets none.
     """
-    if per_level < 0 or total < 0:
+    limits = level_limits(per_level)
+    if total < 0:
         raise ValueError("annotation caps cannot be negative")
     items = annotations(report)
-    kept = _take(items, per_level, total, notice_slots_reserved=0)
+    kept = _take(items, limits, total, notice_slots_reserved=0)
     if len(kept) == len(items):
         return _lines(kept)
-    if per_level == 0 or total == 0:
+    if limits["notice"] == 0 or total == 0:
         return _lines([])  # not even room to say that something was dropped
-    kept = _take(items, per_level, total - 1, notice_slots_reserved=1)
+    kept = _take(items, limits, total - 1, notice_slots_reserved=1)
     return _lines([*kept, more_notice(len(items) - len(kept))])
+
+
+def level_limits(per_level: int | Mapping[str, int]) -> dict[str, int]:
+    if isinstance(per_level, int):
+        limits = dict.fromkeys(LEVELS, per_level)
+    else:
+        unknown = set(per_level) - set(LEVELS)
+        if unknown:
+            raise ValueError(f"unknown annotation level {sorted(unknown)[0]!r}")
+        limits = {level: per_level.get(level, 0) for level in LEVELS}
+    if any(n < 0 for n in limits.values()):
+        raise ValueError("annotation caps cannot be negative")
+    return limits
+
+
+def count_levels(text: str) -> dict[str, int]:
+    """Annotations per level in workflow-command output (what a step has used of its caps)."""
+    counts = dict.fromkeys(LEVELS, 0)
+    for line in text.splitlines():
+        for level in LEVELS:
+            if line.startswith(f"::{level} ") or line.startswith(f"::{level}::"):
+                counts[level] += 1
+    return counts
 
 
 def annotations(report: Report) -> list[tuple[str, str]]:
@@ -116,10 +144,13 @@ def escape_property(text: str) -> str:
 
 
 def _take(
-    items: list[tuple[str, str]], per_level: int, total: int, notice_slots_reserved: int
+    items: list[tuple[str, str]],
+    limits: Mapping[str, int],
+    total: int,
+    notice_slots_reserved: int,
 ) -> list[str]:
     """The commands that fit, in order. Items come most severe first, so the least severe drop."""
-    limit = {level: per_level for level in LEVELS}
+    limit = dict(limits)
     limit["notice"] -= notice_slots_reserved
     used = dict.fromkeys(LEVELS, 0)
     kept: list[str] = []
