@@ -208,8 +208,13 @@ def specifier_contains(op: str, spec: str, text: str) -> bool:
     if op == "<":
         if not v.key < s.key:
             return False
-        # <V excludes V's own pre-releases unless V is one (PEP 440).
-        return not (not s.is_prerelease and v.is_prerelease and v.base() == s.base())
+        # <V excludes V's own pre-releases unless V is one (PEP 440); for a final V that is
+        # everything below it with its release, for a post-release V only its dev releases.
+        if v.base() != s.base() or s.is_prerelease:
+            return True
+        if s.post is None:
+            return False
+        return not (v.pre is None and v.post == s.post and v.dev is not None)
     # op == ">": >V excludes V's post-releases and local versions of V itself (PEP 440),
     # with packaging 26's reading: a pre-release V's post-releases share its pre segment.
     if v.local is not None and v.public_key == s.key:
@@ -423,13 +428,15 @@ def evaluate_marker(tree, env: dict[str, str]) -> bool:
         return left not in right
     if op in ("~=", "==="):
         raise ValueError(f"undefined comparison {op!r} on {left!r} and {right!r}")
+    # Ordering between strings that are not versions is undefined; packaging 26 answers it as
+    # "never strictly ordered", so <= and >= reduce to equality.
     return {
         "==": left == right,
         "!=": left != right,
-        "<": left < right,
-        "<=": left <= right,
-        ">": left > right,
-        ">=": left >= right,
+        "<": False,
+        "<=": left == right,
+        ">": False,
+        ">=": left == right,
     }[op]
 
 
@@ -684,9 +691,8 @@ def check_requirements(dists: list[Dist], out: list, stats: dict) -> None:
                 continue
             have = installed.get(canonical_name(req.name))
             if have is None:
-                message = "{} requires {}, which is not installed".format(
-                    _label(dist),
-                    text.split(";")[0].strip(),
+                message = (
+                    f"{_label(dist)} requires {req.name}{req.spec_text()}, which is not installed"
                 )
             elif (
                 have.version is not None
