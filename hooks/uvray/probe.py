@@ -932,12 +932,13 @@ def check_ray(
     wanted = has_ray or args.integration or args.expect_ray_version
     if not wanted and os.path.realpath(python) == os.path.realpath(sys.executable):
         return
-    # Another interpreter (or Ray to import, ~1 s): ask it in a subprocess, so the probe itself
+    # Another interpreter (or Ray to import, ~1 s): ask it in a subprocess (-B: write no
+    # __pycache__ into the env), so the probe itself
     # can run under any Python and a crashing import cannot take the probe down.
     code = (
         _RAY_SNIPPET if wanted else _RAY_SNIPPET.replace("import ray\n", "raise ImportError\n", 1)
     )
-    rc, stdout, stderr = _run([python, "-c", code], 120)
+    rc, stdout, stderr = _run([python, "-B", "-c", code], 120)
     try:
         result = json.loads(stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -1152,8 +1153,11 @@ def check_writable(env: str, sites: list[str], out: list) -> None:
 _COPY_IGNORE = shutil.ignore_patterns(
     ".venv", ".git", "__pycache__", "*.pyc", ".tox", ".mypy_cache"
 )
+# uv >= 0.8: "Would use project environment at: X" / "Would create project environment at: X";
+# uv 0.7: "Discovered existing environment at: X" / "Would create virtual environment at: X".
 _ENV_LINE = re.compile(
-    r"^Would (?:use|create) (?:project )?(?:environment|virtual environment) at:? (.+?)\s*$"
+    r"^(?:Would (?:use|create|replace) (?:project |virtual )?environment at"
+    r"|Discovered existing environment at|Using (?:project |virtual )?environment at):? (.+?)\s*$"
 )
 _PLAN_LINE = re.compile(r"^ ([-+~]) (\S+?)(?:==| @ |\s|$)")
 

@@ -93,9 +93,10 @@ def probe_errors(payload: dict[str, Any]) -> list[str]:
 
 def run_local(python: str, options: list[str], timeout: float) -> dict[str, Any]:
     """Run the probe with a local interpreter; one-line UsageError when that cannot be done."""
-    # -I: the user's PYTHONPATH/PYTHONSTARTUP and user site stay out of the verdict; the env's
+    # -I: the user's PYTHONPATH/PYTHONSTARTUP and user site stay out of the verdict; -B: no
+    # __pycache__ written into the env (its .pth hooks import modules from site-packages). The env's
     # own site-packages are still what `site` adds for that interpreter.
-    argv = [python, "-I", "-", *options]
+    argv = [python, "-I", "-B", "-", *options]
     try:
         proc = subprocess.run(
             argv, input=probe_source(), capture_output=True, timeout=timeout, check=False
