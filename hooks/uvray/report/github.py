@@ -65,16 +65,6 @@ def level_limits(per_level: int | Mapping[str, int]) -> dict[str, int]:
     return limits
 
 
-def count_levels(text: str) -> dict[str, int]:
-    """Annotations per level in workflow-command output (what a step has used of its caps)."""
-    counts = dict.fromkeys(LEVELS, 0)
-    for line in text.splitlines():
-        for level in LEVELS:
-            if line.startswith(f"::{level} ") or line.startswith(f"::{level}::"):
-                counts[level] += 1
-    return counts
-
-
 def annotations(report: Report) -> list[tuple[str, str]]:
     """(level, command) pairs in output order: errors, then warnings, then notices.
 
