@@ -39,7 +39,11 @@ die() { log "ERROR: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (or start a Docker engine yourself: the tests use any that answers)"
 
 # ---------------------------------------------------------------- 1. packages
+engine_up() { timeout 10 docker info >/dev/null 2>&1; }
 PKGS=(docker.io containerd runc iptables debootstrap ca-certificates)
+# An engine that already answers (Docker CE, Desktop) stays: only the base image tools are added
+# (docker.io would conflict with docker-ce's packages).
+if engine_up; then PKGS=(debootstrap ca-certificates); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -56,7 +60,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # ---------------------------------------------------------------- 2. dockerd
-engine_up() { timeout 10 docker info >/dev/null 2>&1; }
 
 start_dockerd() {  # $@: dockerd flags; 0 once `docker info` answers
   local pid
