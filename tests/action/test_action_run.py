@@ -192,3 +192,35 @@ def test_missing_python_is_one_line(tmp_path):
     )
     assert run.exit_code == 2
     assert [a.message for a in run.annotations] == ["input python: no such interpreter on PATH"]
+
+
+# --- with a real image (a real engine; skipped without one, failing under CI=true) -------------
+
+from ..image.conftest import docker, image  # noqa: E402, F401  (the engine and image fixtures)
+
+
+def test_image_findings_join_the_same_reports(act, clean, image):  # noqa: F811
+    tag = image("small", "tmp-leftover")
+    run = act(clean, image=tag)
+    assert f"$ uvray image {tag}" in run.log, run.log
+    assert run.outputs["exit-code"] == "1"
+    assert int(run.outputs["findings"]) >= 1
+    sarif = _sarif(run)
+    assert len(sarif["runs"]) == 1
+    assert "RUV603" in {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    assert f"## uvray image {tag}" in run.summary.replace("\\", "")
+    assert any(a.properties.get("title") == "uvray (RUV603)" for a in run.annotations)
+
+
+def test_image_run_gets_what_the_check_left_of_the_caps(act, crowded, image):  # noqa: F811
+    # The check fills the error and warning caps and uses one notice; the image's finding must
+    # not push the step past 10 per level: it is counted in a second notice instead.
+    run = act(crowded, image=image("small", "tmp-leftover"))
+    step = next(s for s in run.steps if s.name == "Run uvray")
+    per_level = Counter(a.level for a in step.annotations)
+    assert per_level["error"] == 10 and per_level["warning"] == 10, run.log
+    assert per_level["notice"] == 2
+    notices = [a.message for a in step.annotations if a.level == "notice"]
+    assert notices[0].startswith("28 more findings")
+    assert notices[1].startswith("1 more finding not shown")
+    assert int(run.outputs["findings"]) == 48 + 1
