@@ -1233,7 +1233,7 @@ _SMOKE_DRIVER = r"""
 import os, sys, time
 import ray
 t = time.time()
-ray.init(num_cpus=2, include_dashboard=False, _temp_dir=sys.argv[1], configure_logging=False)
+ray.init(address="local", num_cpus=2, include_dashboard=False, _temp_dir=sys.argv[1], configure_logging=False)
 f = ray.remote(lambda i: (i, os.getpid()))
 print("SMOKE-OK", sorted(r[0] for r in ray.get([f.remote(i) for i in range(4)], timeout=float(sys.argv[2]))),
       "%.1fs" % (time.time() - t), flush=True)
@@ -1255,7 +1255,10 @@ def smoke(
     driver = os.path.join(tmp, "smoke_driver.py")
     with open(driver, "w") as f:
         f.write(_SMOKE_DRIVER)
+    # RAY_AUTH_MODE=disabled: Ray >= 2.5x otherwise writes a token to ~/.ray, outside our temp
+    # dir; this one-node cluster listens on 127.0.0.1 and lives for seconds.
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", UV_OFFLINE="1", UV_NO_PROGRESS="1")
+    env["RAY_AUTH_MODE"] = "disabled"
     cwd = tmp
     task_timeout = str(max(5.0, timeout - 10))
     if uv and project_dir and os.path.isfile(os.path.join(project_dir, "pyproject.toml")):
