@@ -562,7 +562,7 @@ def check_dist_info(dists: list[Dist], leftovers: list[str], out: list) -> None:
         out.append(
             finding(
                 "RUV603",
-                "error",
+                "warning",
                 f"{_count(len(leftovers), 'leftover')} of an interrupted install: "
                 f"{_examples(leftovers)}",
                 leftovers[0],
