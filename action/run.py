@@ -208,18 +208,26 @@ def limits_spec(budget: Mapping[str, int]) -> str:
 
 
 def run_uvray(argv: list[str], cwd: str, text_file: str) -> tuple[int, str]:
-    """Run one uvray command; print its text report with workflow commands switched off (file
-    names and messages come from the repository, and a line starting with "::" would otherwise
-    be obeyed), then its annotations. Returns the exit code and the annotation text."""
-    print(f"$ uvray {shlex.join(argv[3:])}", flush=True)
+    """Run one uvray command; print its stderr and text report with workflow commands switched
+    off (file names, messages and argparse's echo of the `args` input come from outside, and a
+    line starting with "::" would otherwise be obeyed), then its annotations. Returns the exit
+    code and the annotation text."""
+    # Inputs can hold newlines: shown escaped, so no line of theirs reaches the runner as a command.
+    shown = shlex.join(argv[3:]).replace("\r", "\\r").replace("\n", "\\n")
+    print(f"$ uvray {shown}", flush=True)
     start = time.monotonic()
-    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.PIPE, text=True, check=False)
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - start
-    report = _read(text_file)
-    if report:
+    quoted = (done.stderr + _read(text_file)).rstrip()
+    if quoted:
         token = secrets.token_hex(16)
-        print(f"::stop-commands::{token}\n{report.rstrip()}\n::{token}::", flush=True)
+        print(f"::stop-commands::{token}\n{quoted}\n::{token}::", flush=True)
     sys.stdout.write(done.stdout)
+    if done.returncode not in (0, 1) and not _read(text_file):
+        # uvray stopped before reporting: say why where the run's annotations are read.
+        why = [ln for ln in done.stderr.splitlines() if ln.startswith("uvray: error:")]
+        reason = why[0] if why else _last_line(done.stderr)
+        print(command("error", reason, title=f"uvray {argv[3]}"), flush=True)
     print(f"(uvray exited {done.returncode} after {elapsed:.1f} s)", flush=True)
     return done.returncode, done.stdout
 

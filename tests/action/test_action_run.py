@@ -160,6 +160,15 @@ def test_inputs_are_data_not_shell(act, clean, tmp_path):
     assert "Traceback" not in run.log
 
 
+def test_a_newline_in_an_input_cannot_become_a_workflow_command(act, clean):
+    run = act(clean, args="'RUV1\n::warning title=x::injected'")
+    # One error, from the action, quoting uvray's first error line: the rest is not obeyed.
+    assert [(a.level, a.message) for a in run.annotations] == [
+        ("error", "uvray: error: unrecognized arguments: RUV1")
+    ], run.log
+    assert run.outputs["exit-code"] == "2"
+
+
 def test_image_run_adds_to_the_same_outputs(act, ray_job):
     """`image` runs `uvray image` after the check. No such image exists here, so it is an input
     error (exit 2) whether or not an engine is running; the check's findings stay reported."""
