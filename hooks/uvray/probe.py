@@ -1289,6 +1289,7 @@ def smoke(
         "returncode": proc.returncode,
         "timed_out": timed_out,
         "seconds": round(time.monotonic() - started, 1),
+        "temp_dir": ray_tmp,
         "log_hits": hits[:20],
         "output": text.splitlines()[-20:],
     }

@@ -68,7 +68,7 @@ def test_smoke_passes_on_a_real_ray(
     assert payload["findings"] == [] and payload["errors"] == []
     assert payload["ray"] == {"version": RAY, "hook_module": True}
     # Ray is gone afterwards, and wrote nothing outside the probe's temp dir.
-    assert not ray_processes("uvray-probe-")
+    assert not ray_processes(smoke["temp_dir"])
     assert (Path.home() / ".ray").exists() == had_dot_ray
 
 
@@ -83,7 +83,7 @@ def test_smoke_that_cannot_finish_is_reported(
     (finding,) = probe_host.findings_from_probe(payload, Location("venv/bin/python"))
     assert finding.code == "RUV614"
     assert "the Ray smoke test failed (timed out after 2.0s)" in finding.message
-    assert not ray_processes("uvray-probe-")
+    assert not ray_processes(payload["smoke"]["temp_dir"])
 
 
 def test_uv_and_version_skew_with_integration(
