@@ -45,6 +45,16 @@ class Location(NamedTuple):
     def last_line(self) -> int:
         return self.end_line if self.end_line is not None else self.line
 
+    @property
+    def in_repository(self) -> bool:
+        """A file of the checked repository, as opposed to the pseudo places of `uvray image`
+        (`image:<name>`) and `uvray env` outside the repository (an absolute path)."""
+        path = self.path
+        return not (
+            path.startswith(("/", "image:"))
+            or (len(path) > 2 and path[1] == ":" and path[2] in "/\\")
+        )
+
 
 @dataclass
 class Finding:

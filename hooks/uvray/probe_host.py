@@ -80,7 +80,7 @@ def findings_from_probe(
         severity = (severities or {}).get(code) or _SEVERITIES[item["severity"]]
         message = item["message"]
         path = item.get("path")
-        if path and not message.startswith(path):
+        if path and path not in message:
             message = f"{path}: {message}"
         out.append(Finding(code, message, location, severity))
     return out

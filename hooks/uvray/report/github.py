@@ -82,18 +82,21 @@ def annotations(report: Report) -> list[tuple[str, str]]:
 
 def finding_command(finding: Finding, url: str | None = None) -> str:
     loc = finding.location
-    props: list[tuple[str, object]] = [
-        ("file", loc.path),
-        ("line", loc.line),
-        ("endLine", loc.last_line),
-    ]
-    # Columns on a multi-line annotation make GitHub misplace or drop it (astral-sh/ruff#22074).
-    if loc.last_line == loc.line:
-        props.append(("col", loc.column))
-        if loc.end_column is not None:
-            props.append(("endColumn", loc.end_column))
+    props: list[tuple[str, object]] = []
+    lines = []
+    if loc.in_repository:
+        props = [("file", loc.path), ("line", loc.line), ("endLine", loc.last_line)]
+        # Columns on a multi-line annotation make GitHub misplace or drop it (astral-sh/ruff#22074).
+        if loc.last_line == loc.line:
+            props.append(("col", loc.column))
+            if loc.end_column is not None:
+                props.append(("endColumn", loc.end_column))
+    else:
+        # An image or a local environment: no file of the diff to attach to, so the annotation
+        # stands on the run, and says where it is about.
+        lines.append(f"{loc.path}:")
     props.append(("title", f"uvray ({finding.code})"))
-    lines = [finding.message]
+    lines.append(finding.message)
     if finding.fix:
         lines.append(f"  help: {finding.fix}")
     if url:

@@ -130,7 +130,19 @@ def physical_location(loc: Location) -> dict[str, Any]:
     }
     if loc.end_column is not None:
         region["endColumn"] = loc.end_column
+    if not loc.in_repository:
+        return _outside_location(loc.path, region)
     return {"artifactLocation": artifact(loc.path), "region": region}
+
+
+def _outside_location(path: str, region: dict[str, Any]) -> dict[str, Any]:
+    """An absolute path (`uvray env` outside the repository) as a file:// URI with no base; an
+    image (`image:<name>`) has no file at all (code scanning then shows the alert on no line)."""
+    from urllib.parse import quote
+
+    if path.startswith("image:"):
+        return {"artifactLocation": {"uri": quote(path, safe="/:@")}}
+    return {"artifactLocation": {"uri": "file://" + quote(path, safe="/")}, "region": region}
 
 
 def artifact(path: str) -> dict[str, Any]:
