@@ -629,3 +629,27 @@ def test_one_dockerfile_in_scope_gets_the_same_findings_as_a_full_run(tmp_path, 
     cli.main(["check", str(repo / "Dockerfile"), "--format", "json", "--exit-zero"])
     scoped = json.loads(capsys.readouterr().out)["findings"]
     assert full and scoped == full
+
+
+def test_a_no_op_run_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
+    """The pre-commit no-op must stay instant: the parser (with the image/env options) is built,
+    but nothing of typing, the rules, the probe or the reporters is imported."""
+    hooks = Path(__file__).resolve().parents[1] / "hooks"
+    code = (
+        "import sys\n"
+        "from uvray.cli import main\n"
+        "main(['check', '-q'])\n"
+        "heavy = ['typing', 'uvray.rules', 'uvray.probe_host', 'uvray.facts', 'uvray.report.text',"
+        " 'json', 'subprocess']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(hooks), "PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert out.stdout.strip() == ""
