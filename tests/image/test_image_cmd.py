@@ -142,9 +142,13 @@ def test_every_format_renders_an_image_finding(image, repo, capsys) -> None:
     sarif = json.loads(capsys.readouterr().out)
     (result,) = sarif["runs"][0]["results"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-    assert uri == "image%3Auvray-test/small%3Aduplicate"
+    # An image is no file of the repository: an `image:` URI with no %SRCROOT% base.
+    assert uri == "image:uvray-test/small:duplicate"
+    assert "uriBaseId" not in result["locations"][0]["physicalLocation"]["artifactLocation"]
     assert cli.main(["image", tag, "--format", "github"]) == 1
-    assert capsys.readouterr().out.startswith("::error file=image%3Auvray-test/small%3Aduplicate,")
+    # ... and an annotation on the run, naming the image, not a `file=` GitHub cannot place.
+    out = capsys.readouterr().out
+    assert out.startswith("::error title=uvray (RUV602)::image:uvray-test/small:duplicate:%0A"), out
     assert cli.main(["image", tag, "--exit-zero"]) == 0
     assert "RUV602" in capsys.readouterr().out
 
