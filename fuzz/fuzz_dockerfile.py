@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """atheris target: the Dockerfile reader (readers/dockerfile.py on dockerfile-parse), and what the
 rules do with its model: stages, steps, words, RUN/CMD/ENTRYPOINT shell text and heredocs.
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """atheris target: the shell splitter (readers/shell.py) and the uv/ray command recogniser that
 reads its output (commands.py), on RUN bodies, workflow `run:` scripts and entrypoints.
 
