@@ -81,8 +81,10 @@ def _argv(repo: Path) -> list[str]:
     return [sys.executable, "-m", "uvray", "check", str(repo), "--fix", "--no-show-source"]
 
 
-def _write_repo(repo: Path) -> None:
+def _write_repo(repo: Path, names: tuple[str, ...] | None = None) -> None:
     for name, data in REPO_FILES.items():
+        if names is not None and name not in names:
+            continue
         path = repo / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -129,7 +131,11 @@ def _start(repo: Path, env: dict[str, str]) -> subprocess.Popen:
 # --- (a) two fixers at once, many rounds --------------------------------------------------
 
 
-ROUNDS = 20  # ~0.8 s a round (two processes in parallel): ~16 s
+ROUNDS = 20  # ~0.6 s a round (two processes in parallel): ~12 s
+# The many-rounds repository: the edits only. A created file races in ways that are bugs today
+# (see the two xfails below); this test must never be flaky, so they are tested
+# deterministically there.
+EDIT_FILES = ("Dockerfile", "a/Dockerfile", "b/c/Dockerfile")
 
 
 @pytest.mark.slow
@@ -139,33 +145,28 @@ def test_two_fixers_at_once_many_rounds(tmp_path: Path) -> None:
     file, no temporary file left; each process exits 0 or 1 (a text another uvray already
     wrote is no conflict)."""
     reference = tmp_path / "reference"
-    _write_repo(reference)
+    _write_repo(reference, EDIT_FILES)
     code, out, err = _wait(_start(reference, _env()))
     assert code == 1, out + err
     expected = _tree(reference)
     assert expected["Dockerfile"][0] == FIXED_CACHE_RUN.encode()
-    assert expected["ctx/.dockerignore"][0].startswith(b".venv")
+    assert expected["a/Dockerfile"][0].startswith(b"\xef\xbb\xbf")
     assert expected["b/c/Dockerfile"][1] == 0o640
 
-    codes: list[tuple[int, int]] = []
+    codes: list[tuple[int, ...]] = []
     for n in range(ROUNDS):
         repo = tmp_path / f"round{n}"
-        _write_repo(repo)
+        _write_repo(repo, EDIT_FILES)
         procs = [_start(repo, _env()) for _ in range(2)]
         results = [_wait(p) for p in procs]
         codes.append(tuple(r[0] for r in results))
         for code, out, err in results:
             assert "Traceback" not in out + err, out + err
-            if code == 2:
-                # The only refusal two identical fixers may meet today: the created file (see
-                # test_second_fixer_creating_the_same_file_is_no_conflict).
-                errors = [line for line in out.splitlines() if ": error: " in line]
-                assert errors == [CREATED_BY_OTHER], out + err
+            assert code in (0, 1), f"round {n}: {out}{err}"
         assert _tree(repo) == expected, f"round {n}"
         assert _leftovers(repo) == [], f"round {n}"
         shutil.rmtree(repo)
-    assert all(code in (0, 1, 2) for pair in codes for code in pair), codes
-    assert any(1 in pair for pair in codes), codes  # someone fixed something every time
+    assert all(1 in pair for pair in codes), codes  # someone fixed something every time
 
 
 CREATED_BY_OTHER = (
@@ -180,8 +181,7 @@ CREATED_BY_OTHER = (
         "fixer.py:_write_one, original None: os.link fails with FileExistsError and the fix is "
         "refused even when the file that appeared holds exactly uvray's text (another uvray "
         "--fix created it); an edited file in the same case is accepted (`now == text`). Two "
-        "pre-commit/IDE runs at once then exit 2 for nothing (seen in ~1 of 4 rounds of "
-        "test_two_fixers_at_once_many_rounds)"
+        "fixers at once then exit 2 for nothing (~1 round in 4 when started together)"
     ),
 )
 def test_second_fixer_creating_the_same_file_is_no_conflict(tmp_path: Path) -> None:
@@ -198,6 +198,37 @@ def test_second_fixer_creating_the_same_file_is_no_conflict(tmp_path: Path) -> N
     code, out, err = _wait(second)
     assert "Traceback" not in out + err
     assert code == 1, out + err
+    assert _leftovers(repo) == []
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "fixer.py:146 _base_text: the check saw no ctx/.dockerignore, so RUV403's edit creates "
+        "it; if the file appears before the fix round reads its base, the base becomes the new "
+        "file's text and the creating edit is applied on top of it: '.venv\\n.venv\\n', and the "
+        "write goes through (original == what is on disk). Seen in ~1 of 40 rounds of two "
+        "fixers started together"
+    ),
+)
+def test_file_created_between_check_and_fix_is_not_edited_twice(tmp_path: Path) -> None:
+    """uvray checked (no ctx/.dockerignore) and is about to compute the fix (paused at
+    fixer._base_text); another fixer creates ctx/.dockerignore with the same text; uvray goes
+    on. The file must hold that text once."""
+    repo = tmp_path / "repo"
+    _write_repo(repo, ("ctx/Dockerfile", "ctx/pyproject.toml"))
+    reference = tmp_path / "reference"
+    _write_repo(reference, ("ctx/Dockerfile", "ctx/pyproject.toml"))
+    _wait(_start(reference, _env()))
+    created = (reference / "ctx/.dockerignore").read_bytes()
+    proc, go = _paused_fixer(tmp_path, repo, "_base_text")
+    (repo / "ctx/.dockerignore").write_bytes(created)
+    go.touch()
+    code, out, err = _wait(proc)
+    assert "Traceback" not in out + err
+    assert (repo / "ctx/.dockerignore").read_bytes() == created, "the creating edit applied twice"
+    assert code in (0, 1), out + err
     assert _leftovers(repo) == []
 
 
