@@ -175,15 +175,6 @@ CREATED_BY_OTHER = (
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "fixer.py:_write_one, original None: os.link fails with FileExistsError and the fix is "
-        "refused even when the file that appeared holds exactly uvray's text (another uvray "
-        "--fix created it); an edited file in the same case is accepted (`now == text`). Two "
-        "fixers at once then exit 2 for nothing (~1 round in 4 when started together)"
-    ),
-)
 def test_second_fixer_creating_the_same_file_is_no_conflict(tmp_path: Path) -> None:
     """Two fixers paused before writing; the first writes everything (ctx/.dockerignore
     included), then the second: it finds every file already as it would write it."""
@@ -202,16 +193,6 @@ def test_second_fixer_creating_the_same_file_is_no_conflict(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "fixer.py:146 _base_text: the check saw no ctx/.dockerignore, so RUV403's edit creates "
-        "it; if the file appears before the fix round reads its base, the base becomes the new "
-        "file's text and the creating edit is applied on top of it: '.venv\\n.venv\\n', and the "
-        "write goes through (original == what is on disk). Seen in ~1 of 40 rounds of two "
-        "fixers started together"
-    ),
-)
 def test_file_created_between_check_and_fix_is_not_edited_twice(tmp_path: Path) -> None:
     """uvray checked (no ctx/.dockerignore) and is about to compute the fix (paused at
     fixer._base_text); another fixer creates ctx/.dockerignore with the same text; uvray goes
@@ -319,15 +300,6 @@ def test_two_fixers_one_edit_in_between(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "fixer.py:_write_one compares the file with what it read, then writes and fsyncs the "
-        "temporary copy (_temp_copy), then renames it over the file: an editor's save inside "
-        "that window (an fsync can take seconds) is lost; re-reading the file after _temp_copy, "
-        "right before os.replace, would narrow it to two syscalls"
-    ),
-)
 def test_edit_during_temp_copy_is_not_lost(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     _write_repo(repo)
@@ -393,14 +365,6 @@ def test_read_only_directory_is_refused(tmp_path: Path) -> None:
     assert _leftovers(repo) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "fixer.py:_write_one renames a new file over a read-only (0444) one: the directory is "
-        "writable, so the write succeeds and the read-only bit is copied onto the new file; "
-        "ruff, black and editors refuse (or ask) instead"
-    ),
-)
 def test_read_only_file_is_refused(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     _write_repo(repo)

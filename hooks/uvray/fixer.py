@@ -90,7 +90,9 @@ def fix(
                 if base is _UNREADABLE:
                     chosen.remove(finding)
                     refused.add(_key(finding))
-                    result.skipped.append((finding, f"{edit.path} could not be read"))
+                    result.skipped.append(
+                        (finding, f"{edit.path} was not read by the check (or appeared since)")
+                    )
                     break
                 bases[edit.path] = base
         # Drop the fixes whose file would read worse than before (a fix never breaks a file).
@@ -137,18 +139,16 @@ _UNREADABLE = object()
 
 
 def _base_text(root: str, path: str, texts: dict[str, str], overlay: dict[str, str]):
-    """The text an edit's offsets refer to: the file as this round's check read it."""
+    """The text an edit's offsets refer to: the file as this round's check read it, or None
+    for a file the check did not see, which the edit creates. If such a file exists by now
+    (another process made it), its text is not what the edit was computed on: refused."""
     if path in overlay:
         return overlay[path]
     if path in texts:
         return texts[path]
-    full = os.path.join(root, path)
-    if not os.path.lexists(full):
-        return None  # a file the fix creates
-    from uvray.readers.text import read_text
-
-    text, error = read_text(full, path)
-    return _UNREADABLE if error is not None else text
+    if os.path.lexists(os.path.join(root, path)):
+        return _UNREADABLE
+    return None
 
 
 def _non_overlapping(findings: list[Finding]) -> list[Finding]:
@@ -233,10 +233,17 @@ def _write_one(root: str, path: str, original: str | None, text: str) -> str | N
                 # link() never replaces: if the file appeared meanwhile, ours is not written.
                 os.link(tmp, target)
             except FileExistsError:
+                current = _read_bytes(target)
+                if current is not None and _decode(current) == text:
+                    return None  # another uvray created exactly this
                 return "not written: the file was created by someone else since uvray looked"
             finally:
                 os.unlink(tmp)
             return None
+        mode = os.stat(target).st_mode
+        if not mode & 0o222:
+            # Like editors and other fixers: a read-only file is someone's decision.
+            return "not written: the file is read-only"
         with _locked(target):
             current = _read_bytes(target)
             now = _decode(current) if current is not None else None
@@ -245,11 +252,18 @@ def _write_one(root: str, path: str, original: str | None, text: str) -> str | N
             if now != original:
                 return "not written: the file changed on disk since uvray read it"
             bom = _BOM if current is not None and current.startswith(_BOM) else b""
-            tmp = _temp_copy(target, bom + text.encode("utf-8"), os.stat(target).st_mode & 0o7777)
+            tmp = _temp_copy(target, bom + text.encode("utf-8"), mode & 0o7777)
             try:
+                # Writing the copy takes time (fsync): look again right before the rename, so
+                # an editor's save in between is kept, not replaced.
+                latest = _read_bytes(target)
+                if latest != current:
+                    os.unlink(tmp)
+                    return "not written: the file changed on disk since uvray read it"
                 os.replace(tmp, target)
             except OSError:
-                os.unlink(tmp)
+                if os.path.lexists(tmp):
+                    os.unlink(tmp)
                 raise
         return None
     except OSError as exc:

@@ -32,6 +32,7 @@ KNOWN_INSTRUCTIONS = {
     "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
 }  # fmt: skip
 _HEREDOC_INSTRUCTIONS = {"RUN", "COPY", "ADD"}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DIRECTIVE_NAMES = {"syntax", "escape", "check"}
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$")
 _HEREDOC_MARK = re.compile(r"<<(-?)(?:\"([^\"\n]+)\"|'([^'\n]+)'|([A-Za-z0-9_.\-]+))")
@@ -95,8 +96,8 @@ class Instruction:
             return None
         try:
             value = json.loads(args)
-        except ValueError:
-            return None
+        except (ValueError, RecursionError):
+            return None  # not JSON (or nested past Python's limit): Docker runs it as shell form
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value
         return None
@@ -141,7 +142,7 @@ class Step:
         return split_words(self.instruction.args, escape, _lookup(env))
 
 
-@dataclass
+@dataclass(eq=False)  # a stage is itself: == and `in` by identity, never field by field
 class Stage:
     index: int
     name: str | None
@@ -163,7 +164,11 @@ class Stage:
         """This stage and the stages it is built FROM, nearest first."""
         chain: list[Stage] = []
         stage: Stage | None = self
-        while stage is not None and stage not in chain:
+        # By identity: a dataclass's == compares every field, parents recursively, which made
+        # 1,000 chained stages take minutes.
+        seen: set[int] = set()
+        while stage is not None and id(stage) not in seen:
+            seen.add(id(stage))
             chain.append(stage)
             stage = stage.parent
         return chain
@@ -212,7 +217,12 @@ def read_dockerfile(
 ) -> tuple[Dockerfile | None, list[InputError]]:
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = text.splitlines()
+    # Lines end at LF, CRLF or a lone CR, as editors count them; str.splitlines() also breaks at
+    # form feeds, NEL and U+2028, which BuildKit keeps inside a line (a RUN cut in two, every
+    # later line number off by one).
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
     errors: list[InputError] = []
     directives, escape = _directives(lines)
     instructions: list[Instruction] = []

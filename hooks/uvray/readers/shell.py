@@ -39,14 +39,16 @@ _TOKEN = re.compile(
     | (?P<comment>\#[^\n]*)
     | (?P<both>&>)
     | (?P<op>&&|\|\||;;|[&|;()])
-    | (?P<plain>[^\s;&|()\\'"$`<>\#][^\s;&|()\\'"$`<>]*(?=[\s;&|()]|\Z))
+    | (?P<plain>[^ \t\r\n;&|()\\'"$`<>\#][^ \t\r\n;&|()\\'"$`<>]*(?=[ \t\r\n;&|()]|\Z))
     """,
     re.VERBOSE,
 )
 _NEEDS_LEXER = re.compile(r"[\\'\"$`<>#()]")
-_SIMPLE_TOKEN = re.compile(r"(?P<op>&&|\|\||;;|[;&|\n])|(?P<word>[^\s;&|]+)")
+# Words end at the shell's blanks (space, tab, CR, newline), never at \v, \f or Unicode spaces,
+# which `\s` would split at.
+_SIMPLE_TOKEN = re.compile(r"(?P<op>&&|\|\||;;|[;&|\n])|(?P<word>[^ \t\r\n;&|]+)")
 _BLANKS = re.compile(r"[ \t\r]+")
-_PLAIN = re.compile(r"[^\s;&|()\\'\"$`<>]+")
+_PLAIN = re.compile(r"[^ \t\r\n;&|()\\'\"$`<>]+")
 _PLAIN_QUOTED = re.compile(r'[^"\\$`]+')
 _PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
 _BRACED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+=?])(.*))?$", re.S)
@@ -164,7 +166,7 @@ class _Lexer:
                 end = text.find("'", self.i + 1)
                 end = n if end < 0 else end
                 parts.append(text[self.i + 1 : end])
-                self.i = end + 1
+                self.i = min(end + 1, n)  # an unterminated quote ends with the text
                 continue
             if c == '"':
                 self.i += 1
@@ -186,7 +188,7 @@ class _Lexer:
                     else:
                         parts.append(d)
                         self.i += 1
-                self.i += 1
+                self.i = min(self.i + 1, n)  # past the closing quote, if there is one
                 continue
             if c in "$`":
                 value, ok = self._expansion()
