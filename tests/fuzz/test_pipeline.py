@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import shutil
 import tempfile
 from functools import cache
@@ -65,8 +66,17 @@ def run_check(repo: Path, *extra: str) -> tuple[int, str, str]:
     return rc, out.getvalue(), err.getvalue()
 
 
+# A broken config (uvray.toml, [tool.uvray]) decides what a run is: uvray stops before reading
+# anything else, exits 2 with one line on stderr and prints no report, like a bad option would.
+_CONFIG_ERROR = re.compile(r"uvray: error: (\S*(?:uvray|pyproject)\.toml)(?::\d+)?: ([^\n]+)\n")
+
+
 def assert_one_json_report(rc: int, out: str, err: str) -> dict:
     assert rc in (0, 2), (rc, err)
+    config_error = _CONFIG_ERROR.fullmatch(err) if out == "" and rc == 2 else None
+    if config_error:
+        path, message = config_error.groups()
+        return {"findings": [], "errors": [{"path": path, "message": message}]}
     report = json.loads(out)  # one document, nothing else on stdout
     assert "Traceback" not in err, err
     for error in report["errors"]:
