@@ -35,23 +35,18 @@ def check_commands(text: str, lookup=None) -> None:
     from uvray.readers.shell import split_commands
 
     for cmd in split_commands(text, lookup):
-        # + 1: an unterminated quote ends one past the text (tests/fuzz/test_regressions.py).
-        assert 0 <= cmd.offset <= cmd.end_offset <= len(text) + 1, (cmd, len(text))
+        assert 0 <= cmd.offset <= cmd.end_offset <= len(text), (cmd, len(text))
         assert len(cmd.known) == len(cmd.words), cmd
     # What the rules do with shell text: recognise uv/ray commands and uv pins in it.
     recognise_site(site_for_lines("Dockerfile", text, 1, lookup))
 
 
-# Line breaks as an editor counts them (\n, \r\n, lone \r). The Dockerfile reader also breaks at
-# \v, \f, NEL, \u2028… (str.splitlines(); tests/fuzz/test_regressions.py, xfail), so a text
-# holding one of those gets the looser bound until that is fixed.
-_ODD_BREAK = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# Lines end at \n, \r\n or a lone \r, as editors and annotations count them.
+_LINE_BREAK = re.compile("\r\n|\r|\n")
 
 
 def last_line(text: str) -> int:
-    if _ODD_BREAK.search(text):
-        return len(text.splitlines()) + 1
-    return len(re.split("\r\n|\r|\n", text))
+    return len(_LINE_BREAK.split(text))
 
 
 def check_errors(errors, display: str, text: str) -> None:

@@ -1,8 +1,8 @@
 """What the property tests and the atheris targets found, minimised, one test each.
 
-The readers are not this suite's code: a bug found in them is a strict xfail here (it fails the
-suite once fixed, so the marker is removed with the fix) and the property or target that found it
-tolerates exactly that case, with a pointer back to this file.
+Each was a strict xfail until its fix (becb82a); the properties and the atheris targets that found
+them now assert the fixed behaviour too. A new finding in code this suite does not own goes here
+as a strict xfail first, and the property tolerates exactly that case until it is fixed.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from uvray.readers.dockerfile import read_dockerfile
 from uvray.readers.shell import _Lexer, commands_from_tokens, split_commands
 
 # --- Dockerfile: Unicode line boundaries ------------------------------------------------------
-# read_dockerfile splits lines with str.splitlines() (readers/dockerfile.py:211), which also
-# breaks at \v, \f, \x1c-\x1e, \x85 (NEL), \u2028 and \u2029. BuildKit breaks lines at \n only,
-# so a RUN holding one of those characters is cut in two: the tail becomes an "unknown
-# instruction" (an input error, exit 2, on a valid Dockerfile), the RUN's shell text is
-# truncated (commands after it are never seen), and every line number after it is off by one.
+# read_dockerfile split lines with str.splitlines(), which also breaks at \v, \f, \x1c-\x1e, \x85
+# (NEL), \u2028 and \u2029. BuildKit breaks lines at \n only, so a RUN holding one of those was
+# cut in two: the tail became an "unknown instruction" (an input error, exit 2, on a valid
+# Dockerfile), the RUN's shell text was truncated, and every later line number was off by one.
 # Found by fuzz/fuzz_dockerfile.py in its first 600 runs (an error on line 93 of a 15-line file).
 
 _ODD_LINE_BREAKS = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
@@ -52,10 +51,8 @@ def test_dockerfile_lone_cr_is_a_line_break_like_editors_show_it() -> None:
 
 @pytest.mark.parametrize("text", ['"', "'", 'uv sync "--locked', "echo 'x"])
 def test_shell_unterminated_quote_ends_inside_the_text(text: str) -> None:
-    """An unterminated quote runs to the end of the text, not one past it: the closing-quote
-    step (`self.i = end + 1`, `self.i += 1`) also runs when there is no closing quote, so
-    Word.end and SimpleCommand.end_offset are len(text) + 1 (commands.py:218 maps it to a
-    line, harmless today, but an edit built from it would reach past the file)."""
+    """An unterminated quote runs to the end of the text, not one past it (the closing-quote
+    step used to run with no closing quote: end_offset was len(text) + 1)."""
     for cmd in split_commands(text):
         assert cmd.end_offset <= len(text), (cmd, len(text))
 
@@ -63,11 +60,10 @@ def test_shell_unterminated_quote_ends_inside_the_text(text: str) -> None:
 @pytest.mark.parametrize("char", ["\x0b", "\x0c", "\xa0", "\u2003", "\x1c"])
 def test_shell_fast_path_and_lexer_split_odd_blanks_alike(char: str) -> None:
     """split_commands takes a regex fast path for text with no quotes, $, `, \\, <, >, # or
-    parentheses. Its word pattern `[^\\s;&|]+` splits at every Unicode space; the lexer (and
-    POSIX sh, whose only blanks are space and tab) keeps \\v, \\f, NBSP… inside the word. So
-    `uv\\vsync --locked` is the command `uv sync --locked` for the fast path and
-    `uv \\vsync --locked` once the same line holds a quote elsewhere."""
+    parentheses. Its word pattern `[^\\s;&|]+` split at every Unicode space while the lexer kept
+    \\v, \\f, NBSP… inside the word, so `uv\\vsync --locked` was `uv sync --locked` or
+    `uv \\vsync --locked` depending on a quote elsewhere. POSIX sh: one word, `uv\\vsync`."""
     text = f"uv{char}sync --locked"
     fast = [c.words for c in split_commands(text)]
     lexed = [c.words for c in commands_from_tokens(_Lexer(text, None).tokens(), text)]
-    assert fast == lexed
+    assert fast == lexed == [[f"uv{char}sync", "--locked"]]
