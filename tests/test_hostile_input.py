@@ -241,10 +241,6 @@ def _billion_laughs(prefix: str) -> bytes:
 
 RUV201_FIXTURE = "RUV201/bad/runtime-env-file-pip-ray-244-warning"
 KUBERAY_FIXTURE = "RUV101/bad/kuberay-container-env"
-STAGES_BUG = (
-    "readers/dockerfile.py:166 Stage.ancestry() tests `stage not in chain` with the dataclass's "
-    "deep __eq__ (every field, parents recursively): 1,000 chained stages take ~165 s, not < 10 s"
-)
 FIFO_GITIGNORE_BUG = (
     "discover.py:_git_files: `git ls-files --exclude-standard` opens the FIFO .gitignore and "
     "blocks until its 20 s timeout; every run then takes > 20 s"
@@ -252,15 +248,6 @@ FIFO_GITIGNORE_BUG = (
 UNREADABLE_DIR_BUG = (
     "discover.py:list_files: git ls-files and os.walk skip a directory they cannot read without "
     "a word: its Dockerfile is never checked and the run passes clean (exit 1 from good/, no error)"
-)
-EXEC_FORM_BUG = (
-    "readers/dockerfile.py:97 Instruction.exec_form catches ValueError only: a JSON-form CMD "
-    "nested 10,000 deep raises RecursionError in the rules ('internal error in rule RUV101'), "
-    "exit 2 with a message naming no file (Docker falls back to shell form)"
-)
-MISSING_NOT_DENIED_BUG = (
-    "engine.py:41 resolve_targets uses os.path.lexists, False on EACCES: a file in a directory "
-    "uvray may not search is reported as 'no such file or directory', not 'Permission denied'"
 )
 
 ROWS = [
@@ -452,7 +439,6 @@ ROWS = [
         _bytes((GOOD + "CMD " + "[" * 10_000 + "]" * 10_000 + "\n").encode()),
         False,
         finding=(DF, 3, "RUV301"),
-        xfail={"explicit": EXEC_FORM_BUG, "whole": EXEC_FORM_BUG},
     ),
     # TOML with duplicate keys and tables: invalid TOML, the line named.
     Row(
@@ -584,7 +570,7 @@ ROWS = [
         None,
         "Permission denied",
         unprivileged=True,
-        xfail={"whole": UNREADABLE_DIR_BUG, "explicit": MISSING_NOT_DENIED_BUG},
+        xfail={"whole": UNREADABLE_DIR_BUG},
     ),
     # Names that are syntax elsewhere: `,` and `:` delimit annotation properties, `%` starts
     # their escapes, a newline ends a workflow command; SARIF needs URI escapes.
@@ -617,7 +603,6 @@ ROWS = [
         _stages(1000, chained=True),
         False,
         finding=(DF, _stages_finding_line(1000, chained=True), "RUV301"),
-        xfail={"explicit": STAGES_BUG},
         slow=True,
         modes=("explicit",),  # each run is cut at 10 s: one is enough to show it
     ),

@@ -38,10 +38,15 @@ def resolve_targets(root: str, targets: list[str]) -> tuple[Scope, list[InputErr
             errors.append(InputError(target, "is outside the repository being checked"))
         elif os.path.isdir(full):
             dirs.append("" if rel == "." else rel)
-        elif os.path.lexists(full):
-            files.add(rel)
         else:
-            errors.append(InputError(target, "no such file or directory"))
+            try:
+                os.lstat(full)
+            except FileNotFoundError:
+                errors.append(InputError(target, "no such file or directory"))
+            except OSError as exc:  # a directory on the way that may not be searched
+                errors.append(InputError(target, f"cannot read: {exc.strerror or exc}"))
+            else:
+                files.add(rel)
     return Scope(files, dirs, False), errors
 
 
