@@ -639,7 +639,8 @@ def test_a_no_op_run_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
         "import sys\n"
         "from uvray.cli import main\n"
         "main(['check', '-q'])\n"
-        "heavy = ['typing', 'uvray.rules', 'uvray.probe_host', 'uvray.facts', 'uvray.report.text',"
+        "heavy = ['typing', 'shutil', 'uvray.rules', 'uvray.probe_host', 'uvray.facts',"
+        " 'uvray.report.text',"
         " 'json', 'subprocess']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
