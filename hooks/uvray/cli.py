@@ -302,9 +302,11 @@ def _run_check(ns: argparse.Namespace) -> int:
 
     start = ns.paths[0] if ns.paths else os.getcwd()
     root = discover.find_root(start if os.path.exists(start) else os.getcwd())
-    files = discover.list_files(root)
+    listing_errors: list = []
+    files = discover.list_files(root, errors=listing_errors)
     if (
         not files
+        and not listing_errors
         and not ns.paths
         and ns.format == "text"
         and not ns.config
@@ -336,6 +338,9 @@ def _run_check(ns: argparse.Namespace) -> int:
         config.target = ns.target
 
     scope, target_errors = engine.resolve_targets(root, ns.paths)
+    # A directory that cannot be listed matters where the run looks (the whole repository or a
+    # directory given), not to a pre-commit run on some staged files elsewhere.
+    target_errors += [e for e in listing_errors if scope.covers(e.path) and not scope.files]
     rules = all_rules()
 
     def check(overlay: dict[str, str] | None = None):

@@ -88,13 +88,20 @@ def find_root(start: str) -> str:
         probe = parent
 
 
-def list_files(root: str, under: str = "") -> list[str]:
-    """Repo-relative POSIX paths of candidate files under root/under."""
+def list_files(root: str, under: str = "", errors: list | None = None) -> list[str]:
+    """Repo-relative POSIX paths of candidate files under root/under. Directories that cannot
+    be read are not skipped in silence: each becomes an InputError in `errors` (when given)."""
     base = os.path.join(root, under) if under else root
-    files = _git_files(root, under)
+    files = _git_files(root, under, errors)
     if files is None:
         files = []
-        for dirpath, dirnames, filenames in os.walk(base):
+
+        def unreadable(exc: OSError) -> None:
+            if errors is not None and exc.filename:
+                rel = os.path.relpath(exc.filename, root).replace(os.sep, "/")
+                errors.append(_directory_error(rel, exc.strerror or str(exc)))
+
+        for dirpath, dirnames, filenames in os.walk(base, onerror=unreadable):
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
             rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
             for name in sorted(filenames):
@@ -106,13 +113,23 @@ def list_files(root: str, under: str = "") -> list[str]:
     ]
 
 
-def _git_files(root: str, under: str) -> list[str] | None:
+def _directory_error(relpath: str, reason: str):
+    from uvray.findings import InputError
+
+    return InputError(relpath.rstrip("/") or ".", f"cannot read directory: {reason}")
+
+
+# git's own words for a directory it could not list (it goes on without it).
+_GIT_UNREADABLE = "warning: could not open directory '"
+
+
+def _git_files(root: str, under: str, errors: list | None = None) -> list[str] | None:
     if not os.path.exists(os.path.join(root, ".git")):
         return None
     import subprocess
 
     try:
-        out = subprocess.run(
+        proc = subprocess.run(
             [
                 "git",
                 "-C",
@@ -128,9 +145,15 @@ def _git_files(root: str, under: str) -> list[str] | None:
             capture_output=True,
             timeout=20,
             check=True,
-        ).stdout
+        )
     except (OSError, subprocess.SubprocessError):
         return None
+    out = proc.stdout
+    if errors is not None and _GIT_UNREADABLE.encode() in proc.stderr:
+        for line in proc.stderr.decode("utf-8", "surrogateescape").splitlines():
+            if line.startswith(_GIT_UNREADABLE) and "': " in line:
+                path, _, reason = line[len(_GIT_UNREADABLE) :].rpartition("': ")
+                errors.append(_directory_error(path, reason))
     names = [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
     # Deleted-but-tracked files are still listed by ls-files; keep only what exists.
     return sorted(n for n in dict.fromkeys(names) if os.path.isfile(os.path.join(root, n)))
