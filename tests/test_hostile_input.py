@@ -245,10 +245,6 @@ def _billion_laughs(prefix: str) -> bytes:
 
 RUV201_FIXTURE = "RUV201/bad/runtime-env-file-pip-ray-244-warning"
 KUBERAY_FIXTURE = "RUV101/bad/kuberay-container-env"
-FIFO_GITIGNORE_BUG = (
-    "discover.py:_git_files: `git ls-files --exclude-standard` opens the FIFO .gitignore and "
-    "blocks until its 20 s timeout; every run then takes > 20 s"
-)
 
 ROWS = [
     # Binary and encodings, in the readers test_bad_input.py does not cover.
@@ -530,7 +526,6 @@ ROWS = [
         None,
         "regular file",
         limit=5.0,
-        xfail={"whole": FIFO_GITIGNORE_BUG},
         slow=True,
         modes=("whole",),  # named, it stalls the same way: 5 s of CI spared
     ),

@@ -119,6 +119,8 @@ def _directory_error(relpath: str, reason: str):
     return InputError(relpath.rstrip("/") or ".", f"cannot read directory: {reason}")
 
 
+# Seconds git gets before uvray looks for what could block it, and in all.
+_GIT_PATIENCE, _GIT_TIMEOUT = 1.0, 20.0
 # git's own words for a directory it could not list (it goes on without it).
 _GIT_UNREADABLE = "warning: could not open directory '"
 
@@ -128,32 +130,52 @@ def _git_files(root: str, under: str, errors: list | None = None) -> list[str] |
         return None
     import subprocess
 
+    argv = ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
     try:
-        proc = subprocess.run(
-            [
-                "git",
-                "-C",
-                root,
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                "--",
-                under or ".",
-            ],
-            capture_output=True,
-            timeout=20,
-            check=True,
+        proc = subprocess.Popen(
+            [*argv, "--", under or "."], stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-    except (OSError, subprocess.SubprocessError):
+    except OSError:
         return None
-    out = proc.stdout
-    if errors is not None and _GIT_UNREADABLE.encode() in proc.stderr:
-        for line in proc.stderr.decode("utf-8", "surrogateescape").splitlines():
+    try:
+        try:
+            stdout, stderr = proc.communicate(timeout=_GIT_PATIENCE)
+        except subprocess.TimeoutExpired:
+            # git opens every .gitignore it meets; a FIFO under that name blocks it forever.
+            # Slow but honest git gets the rest of its time; a blocked one is replaced by the
+            # walk, whose reader names the odd file ("is not a regular file").
+            if _special_gitignore(root):
+                proc.kill()
+                proc.communicate()
+                return None
+            stdout, stderr = proc.communicate(timeout=_GIT_TIMEOUT - _GIT_PATIENCE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+    if proc.returncode != 0:
+        return None
+    if errors is not None and _GIT_UNREADABLE.encode() in stderr:
+        for line in stderr.decode("utf-8", "surrogateescape").splitlines():
             if line.startswith(_GIT_UNREADABLE) and "': " in line:
                 path, _, reason = line[len(_GIT_UNREADABLE) :].rpartition("': ")
                 errors.append(_directory_error(path, reason))
-    names = [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
+    names = [n for n in stdout.decode("utf-8", "surrogateescape").split("\0") if n]
     # Deleted-but-tracked files are still listed by ls-files; keep only what exists.
     return sorted(n for n in dict.fromkeys(names) if os.path.isfile(os.path.join(root, n)))
+
+
+def _special_gitignore(root: str) -> bool:
+    """Is some `.gitignore` in the repository not a regular file (a FIFO, a device)?"""
+    import stat
+
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and d != ".git"]
+        if ".gitignore" in filenames:
+            try:
+                mode = os.lstat(os.path.join(dirpath, ".gitignore")).st_mode
+            except OSError:
+                continue
+            if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                return True
+    return False
