@@ -132,9 +132,8 @@ def _start(repo: Path, env: dict[str, str]) -> subprocess.Popen:
 
 
 ROUNDS = 20  # ~0.6 s a round (two processes in parallel): ~12 s
-# The many-rounds repository: the edits only. A created file races in ways that are bugs today
-# (see the two xfails below); this test must never be flaky, so they are tested
-# deterministically there.
+# The many-rounds repository: the edits only. The races of a created file (two bugs, fixed) are
+# tested deterministically below, where the timing is controlled; this test must never be flaky.
 EDIT_FILES = ("Dockerfile", "a/Dockerfile", "b/c/Dockerfile")
 
 
