@@ -125,9 +125,7 @@ def run(
         for f in findings
         if f.location.path in repo.texts
     }
-    report = Report(findings, errors, rules, root, checked, sources)
-    report.texts = repo.texts
-    return report
+    return Report(findings, errors, rules, root, checked, sources, texts=repo.texts)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -87,7 +87,7 @@ def fix(
                 if edit.path in bases:
                     continue
                 base = _base_text(root, edit.path, report.texts, overlay)
-                if base is _UNREADABLE:
+                if base is _NOT_READ:
                     chosen.remove(finding)
                     refused.add(_key(finding))
                     result.skipped.append(
@@ -96,13 +96,13 @@ def fix(
                     break
                 bases[edit.path] = base
         # Drop the fixes whose file would read worse than before (a fix never breaks a file).
+        errors_before = {p: len(parse_errors(p, b or "", build_args)) for p, b in bases.items()}
         while True:
             new_texts = _apply(chosen, bases)
             broken = {
                 path
                 for path, text in new_texts.items()
-                if len(parse_errors(path, text, build_args))
-                > len(parse_errors(path, bases[path] or "", build_args))
+                if len(parse_errors(path, text, build_args)) > errors_before[path]
             }
             if not broken:
                 break
@@ -135,7 +135,7 @@ def _key(finding: Finding) -> tuple:
     return (finding.code, loc.path, loc.line, finding.message)
 
 
-_UNREADABLE = object()
+_NOT_READ = object()
 
 
 def _base_text(root: str, path: str, texts: dict[str, str], overlay: dict[str, str]):
@@ -147,7 +147,7 @@ def _base_text(root: str, path: str, texts: dict[str, str], overlay: dict[str, s
     if path in texts:
         return texts[path]
     if os.path.lexists(os.path.join(root, path)):
-        return _UNREADABLE
+        return _NOT_READ
     return None
 
 
