@@ -32,9 +32,8 @@ class Repo:
     pyprojects: dict[str, Pyproject] = field(default_factory=dict)  # by directory ("" = root)
     locks: dict[str, UvLock] = field(default_factory=dict)
     python_versions: dict[str, PythonVersionFile] = field(default_factory=dict)
-    ignore_files: dict[tuple[str, str], IgnoreFile] = field(
-        default_factory=dict
-    )  # (dir, file name)
+    # By (directory, file name): `.dockerignore` and `Dockerfile.dockerignore` can share a dir.
+    ignore_files: dict[tuple[str, str], IgnoreFile] = field(default_factory=dict)
     runtime_envs: list[RuntimeEnv] = field(default_factory=list)
     kuberay: list[KubeRayResource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
