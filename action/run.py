@@ -218,12 +218,13 @@ def run_uvray(argv: list[str], cwd: str, text_file: str) -> tuple[int, str]:
     start = time.monotonic()
     done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - start
-    quoted = (done.stderr + _read(text_file)).rstrip()
+    report_text = _read(text_file)
+    quoted = (done.stderr + report_text).rstrip()
     if quoted:
         token = secrets.token_hex(16)
         print(f"::stop-commands::{token}\n{quoted}\n::{token}::", flush=True)
     sys.stdout.write(done.stdout)
-    if done.returncode not in (0, 1) and not _read(text_file):
+    if done.returncode not in (0, 1) and not report_text:
         # uvray stopped before reporting: say why where the run's annotations are read.
         why = [ln for ln in done.stderr.splitlines() if ln.startswith("uvray: error:")]
         reason = why[0] if why else _last_line(done.stderr)

@@ -443,6 +443,7 @@ def _fix(ns: argparse.Namespace, root: str, rules: dict, config, check, target_e
     """--fix / --unsafe-fixes / --diff. Fixed lines go to stdout before a text report (to stderr
     for machine formats, whose stdout must stay one document); a diff replaces the report."""
     from uvray import engine, fixer
+    from uvray.report import plural
 
     _check_stdout_users(ns)
     result = fixer.fix(check, root, rules, ns.unsafe_fixes, config.build_args)
@@ -452,7 +453,7 @@ def _fix(ns: argparse.Namespace, root: str, rules: dict, config, check, target_e
         sys.stdout.write(fixer.unified_diff(result))
         sys.stdout.flush()
         n = len(result.applied)
-        what = f"Would fix {n} finding{'s' if n != 1 else ''}" if n else "No fixes available"
+        what = f"Would fix {plural(n, 'finding')}" if n else "No fixes available"
         for error in report.errors:
             print(error.render(), file=sys.stderr)
         print(f"{what}.", file=sys.stderr)

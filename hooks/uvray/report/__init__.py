@@ -46,6 +46,11 @@ def ordered_errors(errors: Iterable[InputError]) -> list[InputError]:
     return sorted(errors, key=lambda e: (e.path, e.line or 0, e.message))
 
 
+def plural(n: int, noun: str) -> str:
+    """`1 finding`, `2 findings`: every format counts the same way."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     """Findings per severity label, most severe first; every label is present, zero or not."""
     from uvray.findings import Severity

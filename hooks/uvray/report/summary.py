@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from uvray.report import most_severe_first, ordered_errors, rule_url, severity_counts
+from uvray.report import most_severe_first, ordered_errors, plural, rule_url, severity_counts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -66,7 +66,7 @@ def render(
     if len(kept) < len(rows):
         dropped = len(rows) - len(kept)
         note = (
-            f"\n_{dropped} more finding{'s' if dropped != 1 else ''} left out: a job summary"
+            f"\n_{plural(dropped, 'more finding')} left out: a job summary"
             " holds at most 1 MiB. The SARIF file and the step log have them all._\n"
         )
     text = head + errors + _TABLE_HEAD + "".join(kept) + note + "\n"
@@ -77,15 +77,15 @@ def heading(report: Report, title: str) -> str:
     counts = severity_counts(report.findings)
     n = len(report.findings)
     files = report.files_checked
-    where = f" in {files} file{'s' if files != 1 else ''}" if files else ""
+    where = f" in {plural(files, 'file')}" if files else ""
     if not n:
         verdict = f"No findings{where}."
     else:
-        parts = ", ".join(f"{c} {label}{'s' if c != 1 else ''}" for label, c in counts.items())
-        verdict = f"{n} finding{'s' if n != 1 else ''}{where}: {parts}."
+        parts = ", ".join(plural(c, label) for label, c in counts.items())
+        verdict = f"{plural(n, 'finding')}{where}: {parts}."
     if report.errors:
         k = len(report.errors)
-        verdict += f" {k} input error{'s' if k != 1 else ''}: those files were not checked."
+        verdict += f" {plural(k, 'input error')}: those files were not checked."
     return f"## {plain(title)}\n\n{verdict}\n\n"
 
 
@@ -103,15 +103,16 @@ def row(finding: Finding, report: Report, links: str | None) -> str:
     url = rule_url(report, finding.code)
     code = f"[{finding.code}]({url})" if url else finding.code
     return (
-        f"| {code} | {finding.severity.label} | {location(finding, report.root, links)} "
+        f"| {code} | {finding.severity.label} | {location(finding, links)} "
         f"| {cell(finding.message)} |\n"
     )
 
 
-def location(finding: Finding, root: str, links: str | None) -> str:
+def location(finding: Finding, links: str | None) -> str:
     loc = finding.location
     text = plain(f"{loc.path}:{loc.line}")
-    if links is None or not _is_repo_file(root, loc.path):
+    # An image or an environment outside the repository has no page to link to.
+    if links is None or not loc.in_repository:
         return text
     anchor = f"#L{loc.line}" if loc.last_line == loc.line else f"#L{loc.line}-L{loc.last_line}"
     return f"[{text}]({links}/{quote(loc.path, safe='/')}{anchor})"
@@ -150,13 +151,6 @@ def _code(fence: str, content: str) -> str:
     # Inside a code span "\|" still escapes the cell boundary (GFM splits cells first); a line
     # break cannot be shown there, so it becomes a space as CommonMark itself would render it.
     return fence + _NEWLINES.sub(" ", content).replace("|", "\\|") + fence
-
-
-def _is_repo_file(root: str, path: str) -> bool:
-    import os
-
-    # Image findings may name a path inside the image; linking it would be a 404.
-    return bool(path) and os.path.isfile(os.path.join(root, path))
 
 
 def _fit_head(head: str, budget: int) -> str:

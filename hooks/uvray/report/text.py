@@ -21,6 +21,7 @@ from uvray.report import (
     fixable_counts,
     ordered,
     ordered_errors,
+    plural,
     rule_url,
     severity_counts,
     source_table,
@@ -156,17 +157,17 @@ def _notes(finding: Finding, report: Report) -> list[tuple[str, str]]:
 
 
 def summary(report: Report) -> str:
-    files = _plural(report.files_checked, "file")
+    files = plural(report.files_checked, "file")
     errors = len(report.errors)
     # Input errors are not problems in the checked files but files that could not be checked.
-    tail = f"; {_plural(errors, 'input error')}" if errors else ""
+    tail = f"; {plural(errors, 'input error')}" if errors else ""
     if not report.findings:
         if errors:
             return f"No problems found in {files}{tail}."
         return f"All checks passed ({files})."
     counts = severity_counts(report.findings)
-    parts = ", ".join(_plural(n, label) for label, n in counts.items())
-    found = f"Found {_plural(len(report.findings), 'problem')} ({parts}) in {files}{tail}."
+    parts = ", ".join(plural(n, label) for label, n in counts.items())
+    found = f"Found {plural(len(report.findings), 'problem')} ({parts}) in {files}{tail}."
     safe, guarded = fixable_counts(report)
     hints = []
     if safe:
@@ -174,10 +175,6 @@ def summary(report: Report) -> str:
     if guarded:
         hints.append(f"{guarded} more with `--unsafe-fixes`")
     return found + (f" {'; '.join(hints)}." if hints else "")
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _paint(text: str, style: str, color: bool) -> str:
