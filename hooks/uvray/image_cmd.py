@@ -84,8 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(ns: argparse.Namespace) -> int:
     import os
 
-    from uvray import cli, discover
+    from uvray import cli, discover, probe_host
     from uvray.errors import UsageError
+    from uvray.findings import InputError
     from uvray.registry import all_rules, known_codes
     from uvray.report import Report
 
@@ -151,9 +152,15 @@ def run(ns: argparse.Namespace) -> int:
         and any(f.location.path == dockerfile_rel for f in findings)
     ):
         sources[dockerfile_rel] = "\n".join(dockerfile.lines) + "\n"
+    # Checks that crashed inside the probe: the image was not fully checked (exit 2), as with
+    # `uvray env` (docs/probe.md).
+    probe_failures = [
+        InputError(where.default().path, f"probe check failed: {e}")
+        for e in probe_host.probe_errors(payload)
+    ]
     report = Report(
         findings,
-        list(env_report.errors),
+        list(env_report.errors) + probe_failures,
         all_rules(),
         root,
         files_checked=1 + (1 if dockerfile is not None else 0),
