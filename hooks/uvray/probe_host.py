@@ -14,8 +14,8 @@ from typing import Any
 
 from uvray.errors import UsageError
 from uvray.findings import Finding, Location, Severity
+from uvray.probe import PROBE_VERSION  # the payload's version: one number for both sides
 
-PROBE_VERSION = 1
 _CODE = re.compile(r"^RUV6\d\d$")
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
