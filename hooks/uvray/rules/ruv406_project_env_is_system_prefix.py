@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from uvray.edits import line_bounds
 from uvray.facts import RAY_IMAGE, CommandUse, Facts, Setting
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
@@ -167,10 +168,9 @@ def _written(repo: Repo, setting: Setting) -> str:
     text = repo.texts.get(setting.location.path)
     if text is None:
         return ""
-    lines = text.splitlines()
-    if not 0 < setting.location.line <= len(lines):
-        return ""
-    line = lines[setting.location.line - 1]
+    # Lines as the readers count them (line_bounds: "\n" only, not splitlines' form feeds).
+    start, end = line_bounds(text, setting.location.line)
+    line = text[start:end].rstrip("\r\n")
     at = line.find(setting.name)
     if at < 0:
         return ""
