@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from uvray.facts import Facts, Version, WorkerContext, all_runtime_envs
+from uvray.facts import Facts, Version, WorkerContext, all_runtime_envs, uv_run_runtime_envs
 from uvray.findings import Finding, Severity
 from uvray.model import Repo
 from uvray.readers.rayconfig import RuntimeEnv
@@ -109,12 +109,8 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
         return
     seen: set[tuple[str, int]] = set()
     hooked: set[int] = set()  # runtime_envs the uv hook rewrites: (b) does not apply to them
-    for ctx in facts.contexts:
-        driver = ctx.driver
-        env = driver.runtime_env if driver is not None else None
-        if not isinstance(env, RuntimeEnv) or driver is None or driver.uv_run is None:
-            continue
-        if not ctx.integration.active or ctx.ray.older_than(_HOOK_EXISTS) is True:
+    for ctx, env in uv_run_runtime_envs(repo, facts):
+        if not isinstance(env, RuntimeEnv) or ctx.ray.older_than(_HOOK_EXISTS) is True:
             continue
         hooked.add(id(env))
         if "py_executable" in env.data:
