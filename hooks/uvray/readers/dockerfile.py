@@ -202,6 +202,15 @@ class Dockerfile:
             return self.stages[int(name_or_index)]
         return None
 
+    def copy_source(self, step: Step) -> Stage | None:
+        """The stage a `COPY/ADD --from=…` copies from (its name expanded with the ARGs in
+        force, as BuildKit does); None for an image, a context or an unknown name."""
+        source = step.instruction.flag("from")
+        if not source:
+            return None
+        name, known = expand(source, step.args)
+        return self.stage(name) if known else None
+
     def final_stage(self, target: str | None = None) -> Stage | None:
         if target:
             return self.stage(target)

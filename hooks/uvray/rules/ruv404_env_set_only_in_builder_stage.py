@@ -8,7 +8,7 @@ from uvray.edits import Edit, indent_of, insert_after_line, keyword_like, newlin
 from uvray.facts import Facts, ImageFacts, WorkerContext, image_command
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
-from uvray.readers.dockerfile import Dockerfile, Stage, Var, _raw_words, expand
+from uvray.readers.dockerfile import Dockerfile, Stage, Var, _raw_words
 from uvray.rules import RuleMeta
 
 # Settings that decide which environment and Python `uv run` uses, whether it syncs, and whether
@@ -114,11 +114,7 @@ def _builder_only(image: ImageFacts) -> list[tuple[Stage, Var]]:
         ins = step.instruction
         if ins.keyword not in ("COPY", "ADD"):
             continue
-        source = ins.flag("from")
-        if not source:
-            continue
-        name, known = expand(source, step.args)
-        builder = df.stage(name) if known else None
+        builder = df.copy_source(step)
         if builder is None or id(builder) in own:
             continue
         for var in builder.env.values():

@@ -9,7 +9,7 @@ from uvray.commands import UvCommand
 from uvray.facts import RAY_IMAGE, Facts, falsy
 from uvray.findings import Finding, Location, Severity
 from uvray.model import Repo
-from uvray.readers.dockerfile import Dockerfile, Stage, Step, expand
+from uvray.readers.dockerfile import Dockerfile, Stage, Step
 from uvray.rules import RuleMeta
 
 # Images whose Python uvray knows the path of. The official `python` images install CPython in
@@ -137,11 +137,7 @@ def check(repo: Repo, facts: Facts) -> Iterator[Finding]:
         own = {id(s) for s in final.ancestry()}
         for step in final.all_steps():
             ins = step.instruction
-            source = ins.flag("from") if ins.keyword == "COPY" else None
-            if not source:
-                continue
-            name, known = expand(source, step.args)
-            builder = df.stage(name) if known else None
+            builder = df.copy_source(step) if ins.keyword == "COPY" else None
             if builder is None or id(builder) in own:
                 continue
             finding = _judge(facts, df, final, builder, step)
@@ -382,10 +378,7 @@ def _copies_dir(df: Dockerfile, final: Stage, builder: Stage, install_dir: str) 
     the builder? A `~user` home, unknown to uvray, matches any copy of a `.local/share/uv`."""
     for step in final.all_steps():
         ins = step.instruction
-        if ins.keyword != "COPY" or not ins.flag("from"):
-            continue
-        name, known = expand(ins.flag("from") or "", step.args)
-        if not known or df.stage(name) is not builder:
+        if ins.keyword != "COPY" or df.copy_source(step) is not builder:
             continue
         for src, ok in step.words(df.escape)[:-1]:
             if not ok:
