@@ -184,7 +184,7 @@ def _run_step(facts, df: Dockerfile, step: Step, on_ray: bool, envs) -> None:
 
 def _copy_step(facts, df: Dockerfile, stage: Stage, step: Step, envs) -> None:
     ins = step.instruction
-    source_stage = df.stage(ins.flag("from") or "")
+    source_stage = df.copy_source(step)
     if source_stage is None or source_stage is stage or source_stage in stage.ancestry():
         return
     chown = ins.flag("chown")
